@@ -1,0 +1,182 @@
+#include "server/config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <string_view>
+#include <thread>
+
+#include "server/version.hpp"
+
+namespace hil::server {
+namespace {
+
+struct flag_error {
+    std::string message;
+};
+
+template <class Int>
+Int parse_int(std::string_view where, std::string_view text, Int min, Int max, std::string_view what) {
+    Int v{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) {
+        throw flag_error{std::string(where) + ": '" + std::string(text) + "' is not " + std::string(what)};
+    }
+    return v;
+}
+
+// "30", "30s", "1500ms", "2m": a duration; a bare number is seconds.
+std::chrono::milliseconds parse_duration(std::string_view where, std::string_view text) {
+    std::uint64_t scale = 1000;
+    std::string_view digits = text;
+    if (text.size() > 2 && text.substr(text.size() - 2) == "ms") { scale = 1; digits = text.substr(0, text.size() - 2); }
+    else if (!text.empty() && text.back() == 's') { digits = text.substr(0, text.size() - 1); }
+    else if (!text.empty() && text.back() == 'm') { scale = 60'000; digits = text.substr(0, text.size() - 1); }
+    try {
+        const auto n = parse_int<std::uint64_t>(where, digits, 1, 86'400'000, "");
+        return std::chrono::milliseconds(n * scale);
+    } catch (const flag_error&) {
+        throw flag_error{std::string(where) + ": '" + std::string(text) +
+                         "' is not a duration (e.g. 30, 30s, 500ms, 2m; at least 1ms)"};
+    }
+}
+
+bool parse_bool(std::string_view where, std::string_view text) {
+    if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
+    if (text == "0" || text == "false" || text == "no" || text == "off" || text.empty()) return false;
+    throw flag_error{std::string(where) + ": '" + std::string(text) + "' is not a boolean (true/false, 1/0)"};
+}
+
+struct option_def {
+    std::string_view flag;
+    std::string_view env;
+    std::string_view arg;  // empty: takes no value
+    std::string_view help;
+    std::function<void(config&, std::string_view where, std::string_view value)> apply;
+};
+
+const std::vector<option_def>& options() {
+    static const std::vector<option_def> defs = {
+        {"--host", "HIL_HOST", "ADDR", "IP address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
+         [](config& c, std::string_view, std::string_view v) { c.server.host = std::string(v); }},
+        {"--port", "HIL_PORT", "PORT", "TCP port; 0 picks a free one (default 7979)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.server.port = parse_int<unsigned short>(w, v, 0, 65535, "a port number (0-65535)");
+         }},
+        {"--threads", "HIL_THREADS", "N", "worker threads (default: the number of cores)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.server.threads = parse_int<unsigned>(w, v, 1, 256, "a thread count (1-256)");
+         }},
+        {"--db", "HIL_DB", "FILE", "SQLite file that keeps the data across restarts (default: in memory)",
+         [](config& c, std::string_view, std::string_view v) { c.db_path = std::string(v); }},
+        {"--fixtures", "HIL_FIXTURES", "PATH",
+         "fixture file, or folder of *.json files; repeatable (variable: ':'-separated). Default: the built-in sample",
+         [](config& c, std::string_view w, std::string_view v) {
+             if (w.substr(0, 2) == "--") {
+                 c.fixture_paths.emplace_back(v);
+                 return;
+             }
+             std::size_t start = 0;
+             while (start <= v.size()) {
+                 const auto colon = v.find(':', start);
+                 const auto part = v.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start);
+                 if (!part.empty()) c.fixture_paths.emplace_back(part);
+                 if (colon == std::string_view::npos) break;
+                 start = colon + 1;
+             }
+         }},
+        {"--empty", "HIL_EMPTY", "", "start with no data instead of the built-in sample",
+         [](config& c, std::string_view w, std::string_view v) { c.empty = parse_bool(w, v); }},
+        {"--log-level", "HIL_LOG_LEVEL", "LEVEL", "error, warn, info or debug (default info)",
+         [](config& c, std::string_view w, std::string_view v) {
+             const auto l = log_level_from_name(v);
+             if (!l) throw flag_error{std::string(w) + ": '" + std::string(v) + "' is not one of error, warn, info, debug"};
+             c.level = *l;
+         }},
+        {"--header-limit", "HIL_HEADER_LIMIT", "BYTES", "largest request line + headers; more gets 431 (default 16384)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.server.header_limit = parse_int<std::uint32_t>(w, v, 256, 1u << 24, "a size in bytes (256-16777216)");
+         }},
+        {"--body-limit", "HIL_BODY_LIMIT", "BYTES", "largest request body; more gets 413 (default 8388608)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.server.body_limit = parse_int<std::uint64_t>(w, v, 0, std::uint64_t{1} << 32, "a size in bytes");
+         }},
+        {"--read-timeout", "HIL_READ_TIMEOUT", "DURATION",
+         "time a connection may take to send a whole request, idle wait included (default 60s)",
+         [](config& c, std::string_view w, std::string_view v) { c.server.read_timeout = parse_duration(w, v); }},
+        {"--shutdown-timeout", "HIL_SHUTDOWN_TIMEOUT", "DURATION",
+         "on SIGTERM, how long requests in flight may take to finish (default 10s)",
+         [](config& c, std::string_view w, std::string_view v) { c.server.shutdown_timeout = parse_duration(w, v); }},
+    };
+    return defs;
+}
+
+}  // namespace
+
+std::string usage_text() {
+    std::string out = std::string(k_name) + " " + std::string(k_version) +
+                      " - a local emulator of the AWS HealthImaging import-job API\n\n"
+                      "Usage: healthimaging-local [OPTIONS]\n\nOptions (each also set by the environment variable shown):\n";
+    for (const auto& o : options()) {
+        std::string left = "  " + std::string(o.flag) + (o.arg.empty() ? "" : " " + std::string(o.arg));
+        if (left.size() < 28) left.resize(28, ' ');
+        out += left + std::string(o.help) + "  [" + std::string(o.env) + "]\n";
+    }
+    out +=
+        "  --probe                   ask the server at --host/--port for /_emulator/health; exit 0 if ready\n"
+        "                            (the Docker HEALTHCHECK; 0.0.0.0 probes 127.0.0.1)\n"
+        "  -h, --help                show this help and exit\n"
+        "  --version                 print the version and exit\n\n"
+        "It prints 'listening on http://HOST:PORT' once the fixtures are loaded and it accepts\n"
+        "connections. SIGTERM or SIGINT stops it cleanly (exit 0). A bad flag exits 2; a bad\n"
+        "fixture or database exits 1.\n";
+    return out;
+}
+
+config_outcome parse_config(int argc, const char* const* argv, env_lookup env) {
+    config_outcome out;
+    out.cfg.server.port = 7979;
+    out.cfg.server.threads = std::max(1u, std::thread::hardware_concurrency());
+    try {
+        for (const auto& o : options()) {
+            if (const char* v = env(std::string(o.env).c_str()); v != nullptr) o.apply(out.cfg, o.env, v);
+        }
+        bool fixtures_from_flags = false;
+        for (int i = 1; i < argc; ++i) {
+            std::string_view a = argv[i];
+            if (a == "-h" || a == "--help") { out.action = config_action::help; return out; }
+            if (a == "--version") { out.action = config_action::version; return out; }
+            if (a == "--probe") { out.action = config_action::probe; continue; }
+            std::string_view value;
+            bool has_inline = false;
+            if (const auto eq = a.find('='); a.substr(0, 2) == "--" && eq != std::string_view::npos) {
+                value = a.substr(eq + 1);
+                a = a.substr(0, eq);
+                has_inline = true;
+            }
+            const option_def* def = nullptr;
+            for (const auto& o : options()) {
+                if (o.flag == a) def = &o;
+            }
+            if (!def) throw flag_error{"unknown option '" + std::string(a) + "' (see --help)"};
+            if (def->arg.empty()) {
+                def->apply(out.cfg, a, has_inline ? value : "true");
+                continue;
+            }
+            if (!has_inline) {
+                if (i + 1 >= argc) throw flag_error{std::string(a) + ": needs a value (" + std::string(def->arg) + ")"};
+                value = argv[++i];
+            }
+            if (a == "--fixtures" && !fixtures_from_flags) {
+                out.cfg.fixture_paths.clear();  // flags replace the variable's list
+                fixtures_from_flags = true;
+            }
+            def->apply(out.cfg, a, value);
+        }
+    } catch (const flag_error& e) {
+        out.action = config_action::fail;
+        out.error = e.message;
+    }
+    return out;
+}
+
+}  // namespace hil::server

@@ -1,0 +1,35 @@
+// Command-line flags and their environment variables. A flag beats its variable; both beat
+// the default. `--help` lists every flag with its variable and default.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "server/logger.hpp"
+#include "server/server_options.hpp"
+
+namespace hil::server {
+
+struct config {
+    server_options server;
+    std::string db_path;                     // empty: in-memory
+    std::vector<std::string> fixture_paths;  // empty: the built-in sample fixtures
+    bool empty = false;                      // start with no data at all
+    log_level level = log_level::info;
+};
+
+enum class config_action { run, help, version, probe, fail };
+
+struct config_outcome {
+    config_action action = config_action::run;
+    config cfg;
+    std::string error;  // for fail: what was wrong, naming the flag or variable
+};
+
+// `env` looks up an environment variable (nullptr when unset); a seam for tests.
+using env_lookup = const char* (*)(const char*);
+config_outcome parse_config(int argc, const char* const* argv, env_lookup env);
+
+std::string usage_text();
+
+}  // namespace hil::server

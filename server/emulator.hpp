@@ -1,0 +1,48 @@
+// emulator: the whole product wired together: store, fault rules, router with every route,
+// and the HTTP server. main() and the server tests build it the same way.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/clock.hpp"
+#include "api/result.hpp"
+#include "server/config.hpp"
+#include "server/http_server.hpp"
+#include "server/logger.hpp"
+#include "server/request_ids.hpp"
+#include "server/router.hpp"
+#include "store/fault_rules.hpp"
+#include "store/store.hpp"
+
+namespace hil::server {
+
+class emulator {
+public:
+    // Opens the store and loads the fixtures (the built-in sample when none are named and
+    // cfg.empty is false), all or nothing. Errors name the file, place and reason, or the
+    // database and cause. REQUIRES: `clock` and `log` outlive the emulator.
+    static api::result<std::unique_ptr<emulator>> create(const config& cfg, const api::clock& clock, logger& log);
+
+    api::result<tcp::endpoint> listen() { return server_.listen(); }
+    void stop_on_signals() { server_.stop_on_signals(); }
+    void run() { server_.run(); }
+    void stop() { server_.stop(); }
+
+    store::store& data() { return *store_; }
+    store::fault_rules& faults() { return faults_; }
+
+private:
+    emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data);
+
+    std::unique_ptr<store::store> store_;
+    store::fault_rules faults_;
+    uuid_request_ids ids_;
+    router router_;
+    http_server server_;
+};
+
+// The sample scenario compiled into the binary (fixtures/sample.json).
+std::string_view builtin_sample_fixtures();
+
+}  // namespace hil::server

@@ -1,0 +1,69 @@
+#include "server/listener.hpp"
+
+namespace hil::server {
+
+listener::listener(net::io_context& ioc, router& routes, const server_options& options, session_tracker& tracker,
+                   logger& log)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      backoff_(acceptor_.get_executor()),
+      routes_(routes),
+      options_(options),
+      tracker_(tracker),
+      log_(log) {}
+
+api::result<std::shared_ptr<listener>> listener::open(net::io_context& ioc, const tcp::endpoint& endpoint,
+                                                      router& routes, const server_options& options,
+                                                      session_tracker& tracker, logger& log) {
+    std::shared_ptr<listener> l(new listener(ioc, routes, options, tracker, log));
+    beast::error_code ec;
+    const auto where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    l->acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) l->acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) l->acceptor_.bind(endpoint, ec);
+    if (!ec) l->acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return api::error::internal("cannot listen on " + where + ": " + ec.message());
+    return l;
+}
+
+tcp::endpoint listener::local_endpoint() const {
+    beast::error_code ec;
+    return acceptor_.local_endpoint(ec);
+}
+
+void listener::run() {
+    net::dispatch(acceptor_.get_executor(), beast::bind_front_handler(&listener::do_accept, shared_from_this()));
+}
+
+void listener::stop() {
+    net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+        beast::error_code ec;
+        self->backoff_.cancel();
+        self->acceptor_.close(ec);
+    });
+}
+
+void listener::do_accept() {
+    if (!acceptor_.is_open()) return;
+    acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+        // Out of file descriptors and the like: say so, and try again shortly rather than
+        // spinning on the same failure.
+        log_.warn("accept failed: " + ec.message());
+        backoff_.expires_after(std::chrono::milliseconds(50));
+        backoff_.async_wait([self = shared_from_this()](beast::error_code) { self->do_accept(); });
+        return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto s = std::make_shared<session>(std::move(socket), routes_, options_, tracker_, log_);
+    tracker_.add(s);
+    s->run();
+    do_accept();
+}
+
+}  // namespace hil::server

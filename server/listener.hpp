@@ -1,0 +1,43 @@
+// listener: accepts connections and starts a session, on a strand of its own, for each.
+#pragma once
+
+#include <memory>
+
+#include "api/result.hpp"
+#include "server/logger.hpp"
+#include "server/net.hpp"
+#include "server/router.hpp"
+#include "server/server_options.hpp"
+#include "server/session.hpp"
+
+namespace hil::server {
+
+class listener : public std::enable_shared_from_this<listener> {
+public:
+    // Binds and listens on `endpoint`. Error: InternalServerException naming the address
+    // and the cause (address in use, permission denied, ...).
+    static api::result<std::shared_ptr<listener>> open(net::io_context& ioc, const tcp::endpoint& endpoint,
+                                                       router& routes, const server_options& options,
+                                                       session_tracker& tracker, logger& log);
+
+    tcp::endpoint local_endpoint() const;
+    void run();
+    // Stops accepting; connections already accepted carry on.
+    void stop();
+
+private:
+    listener(net::io_context& ioc, router& routes, const server_options& options, session_tracker& tracker,
+             logger& log);
+    void do_accept();
+    void on_accept(beast::error_code ec, tcp::socket socket);
+
+    net::io_context& ioc_;
+    tcp::acceptor acceptor_;
+    net::steady_timer backoff_;
+    router& routes_;
+    const server_options& options_;
+    session_tracker& tracker_;
+    logger& log_;
+};
+
+}  // namespace hil::server

@@ -1,0 +1,51 @@
+#include "server/uri_path.hpp"
+
+namespace hil::server {
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::string_view target_path(std::string_view target) {
+    const auto end = target.find_first_of("?#");
+    return target.substr(0, end);
+}
+
+std::string percent_decode(std::string_view segment) {
+    std::string out;
+    out.reserve(segment.size());
+    for (std::size_t i = 0; i < segment.size(); ++i) {
+        if (segment[i] == '%' && i + 2 < segment.size()) {
+            const int hi = hex_value(segment[i + 1]);
+            const int lo = hex_value(segment[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(segment[i]);
+    }
+    return out;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> segments;
+    if (path.empty() || path.front() != '/') return segments;
+    path.remove_prefix(1);
+    while (true) {
+        const auto slash = path.find('/');
+        segments.push_back(percent_decode(path.substr(0, slash)));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+    }
+    return segments;
+}
+
+}  // namespace hil::server

@@ -1,0 +1,22 @@
+// Splitting a request target into decoded path labels, as restJson1 servers do: split the
+// path on '/', then percent-decode each segment, so "%2F" inside a label stays in the label.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hil::server {
+
+// The path part of a request target: everything before '?' or '#'.
+std::string_view target_path(std::string_view target);
+
+// Percent-decodes `segment`. A '%' not followed by two hex digits is kept as it is, so the
+// value then fails validation by name instead of being guessed at. '+' stays '+'.
+std::string percent_decode(std::string_view segment);
+
+// The decoded segments of an origin-form path: "/a/b%20c" -> {"a", "b c"}, "/a//b" -> {"a", "", "b"}.
+// A path that does not start with '/' yields no segments.
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace hil::server
