@@ -25,6 +25,7 @@ enum class error_code {
     bad_request,
     payload_too_large,
     header_fields_too_large,
+    unauthorized,
 };
 
 enum class fault_side { client, server };

@@ -9,7 +9,8 @@ namespace {
 const std::array<operation_info, 1> k_operations{{
     {get_dicom_import_job,
      {error_code::throttling, error_code::conflict, error_code::access_denied, error_code::validation,
-      error_code::internal_server, error_code::resource_not_found}},
+      error_code::internal_server, error_code::resource_not_found},
+     25.0, 50.0},
 }};
 
 }  // namespace

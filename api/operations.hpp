@@ -11,6 +11,8 @@ namespace hil::api {
 struct operation_info {
     std::string_view name;  // the model's operation name, as the journal and fault rules name it
     std::initializer_list<error_code> declared_errors;
+    double quota_rate;      // the service's documented requests per second per account
+    double quota_burst;     // and burst
 };
 
 inline constexpr std::string_view get_dicom_import_job = "GetDICOMImportJob";

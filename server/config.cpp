@@ -92,6 +92,24 @@ const std::vector<option_def>& options() {
              if (!l) throw flag_error{std::string(w) + ": '" + std::string(v) + "' is not one of error, warn, info, debug"};
              c.level = *l;
          }},
+        {"--no-admin", "HIL_NO_ADMIN", "", "turn the control API (/_emulator/*) off; the health check stays",
+         [](config& c, std::string_view w, std::string_view v) { c.admin = !parse_bool(w, v); }},
+        {"--admin-token", "HIL_ADMIN_TOKEN", "TOKEN", "require 'Authorization: Bearer TOKEN' on the control API",
+         [](config& c, std::string_view w, std::string_view v) {
+             if (v.empty()) throw flag_error{std::string(w) + ": the token must not be empty"};
+             c.admin_token = std::string(v);
+         }},
+        {"--throttle", "HIL_THROTTLE", "MODE",
+         "off (default), aws (the service's quotas: GetDICOMImportJob 25/s, burst 50), or RATE[:BURST] per second",
+         [](config& c, std::string_view w, std::string_view v) {
+             const auto p = parse_throttle_policy(v);
+             if (!p) throw flag_error{std::string(w) + ": '" + std::string(v) + "' is not off, aws or RATE[:BURST] (e.g. 5:10)"};
+             c.throttling = *p;
+         }},
+        {"--journal-size", "HIL_JOURNAL_SIZE", "N", "API calls kept in the request journal; 0 turns it off (default 10000)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.journal_size = parse_int<std::size_t>(w, v, 0, 10'000'000, "a number of entries (0-10000000)");
+         }},
         {"--header-limit", "HIL_HEADER_LIMIT", "BYTES", "largest request line + headers; more gets 431 (default 16384)",
          [](config& c, std::string_view w, std::string_view v) {
              c.server.header_limit = parse_int<std::uint32_t>(w, v, 256, 1u << 24, "a size in bytes (256-16777216)");

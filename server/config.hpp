@@ -7,6 +7,7 @@
 
 #include "server/logger.hpp"
 #include "server/server_options.hpp"
+#include "server/throttle.hpp"
 
 namespace hil::server {
 
@@ -16,6 +17,10 @@ struct config {
     std::vector<std::string> fixture_paths;  // empty: the built-in sample fixtures
     bool empty = false;                      // start with no data at all
     log_level level = log_level::info;
+    bool admin = true;                 // serve the control API under /_emulator/
+    std::string admin_token;           // when set, the control API needs "Authorization: Bearer <token>"
+    throttle_policy throttling;        // --throttle
+    std::size_t journal_size = 10'000; // request journal entries kept; 0 turns it off
 };
 
 enum class config_action { run, help, version, probe, fail };

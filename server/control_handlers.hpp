@@ -1,10 +1,26 @@
-// The emulator's own endpoints, all under the reserved prefix /_emulator/ (no AWS
-// operation uses it). Answers use the same JSON error envelope as the API.
+// The emulator's own API, all under the reserved prefix /_emulator/ (no AWS operation uses
+// it). JSON in and out; errors use the API's envelope (status, x-amzn-ErrorType, message).
+//
+//   GET    /_emulator/health          200 {"status":"ready","version","datastores","jobs","faults"}
+//   POST   /_emulator/reset           back to the start-up state: data, progressions, fault
+//                                     rules, journal and throttle buckets
+//   POST   /_emulator/fixtures        load a fixture document; ?mode=merge (default) or replace
+//   GET    /_emulator/state           the current state as a fixture document
+//   GET    /_emulator/faults          the fault rules with their counts
+//   POST   /_emulator/faults          add rules: one rule object, an array, or {"faults":[...]}
+//   DELETE /_emulator/faults          remove every rule
+//   DELETE /_emulator/faults/{id}     remove one rule
+//   GET    /_emulator/requests        the request journal (?operation ?datastoreId ?jobId ?status ?since)
+//   DELETE /_emulator/requests        empty the journal
 #pragma once
 
 #include <string_view>
+#include <vector>
 
+#include "api/clock.hpp"
+#include "server/request_journal.hpp"
 #include "server/router.hpp"
+#include "server/throttle.hpp"
 #include "store/fault_rules.hpp"
 #include "store/store.hpp"
 
@@ -13,9 +29,18 @@ namespace hil::server {
 inline constexpr std::string_view k_control_prefix = "/_emulator/";
 inline constexpr std::string_view k_health_path = "/_emulator/health";
 
-// GET /_emulator/health: 200 {"status":"ready","version":...,"datastores":N,"jobs":N,"faults":N}.
-// The server only accepts connections once the start-up fixtures are in, so an answer
-// means seeded and ready. REQUIRES: `data` and `faults` outlive `r`.
-void add_control_routes(router& r, store::store& data, store::fault_rules& faults);
+// Everything the control API reads and changes.
+struct control_plane {
+    store::store& data;
+    store::fault_rules& faults;
+    request_journal& journal;
+    throttle& limiter;
+    const api::clock& clock;
+    std::vector<store::fault_rule> startup_faults;  // what reset restores
+};
+
+// Adds the health route always, and the rest unless `health_only` (--no-admin).
+// REQUIRES: `plane` outlives `r`.
+void add_control_routes(router& r, control_plane& plane, bool health_only);
 
 }  // namespace hil::server

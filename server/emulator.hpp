@@ -8,6 +8,9 @@
 #include "api/clock.hpp"
 #include "api/result.hpp"
 #include "server/config.hpp"
+#include "server/control_handlers.hpp"
+#include "server/request_journal.hpp"
+#include "server/throttle.hpp"
 #include "server/http_server.hpp"
 #include "server/logger.hpp"
 #include "server/request_ids.hpp"
@@ -31,6 +34,7 @@ public:
 
     store::store& data() { return *store_; }
     store::fault_rules& faults() { return faults_; }
+    request_journal& journal() { return journal_; }
 
 private:
     emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data);
@@ -38,6 +42,9 @@ private:
     std::unique_ptr<store::store> store_;
     store::fault_rules faults_;
     uuid_request_ids ids_;
+    request_journal journal_;
+    throttle limiter_;
+    control_plane plane_;
     router router_;
     http_server server_;
 };

@@ -2,7 +2,9 @@
 
 #include <ctime>
 #include <exception>
+#include <optional>
 
+#include "server/sigv4.hpp"
 #include "server/uri_path.hpp"
 #include "server/wire_json.hpp"
 
@@ -12,6 +14,8 @@ namespace {
 bool is_label(std::string_view segment) {
     return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
+
+constexpr std::string_view k_internal_message = "An unexpected error occurred during processing of the request.";
 
 }  // namespace
 
@@ -37,13 +41,26 @@ void router::add(route r) {
     routes_.push_back(std::move(c));
 }
 
-response router::handle(const request& req) {
+bool router::authorized(const request& req) const {
+    if (extras_.admin_token.empty()) return true;
+    const auto header = req[http::field::authorization];
+    constexpr std::string_view bearer = "Bearer ";
+    return header.size() == bearer.size() + extras_.admin_token.size() && header.substr(0, bearer.size()) == bearer &&
+           header.substr(bearer.size()) == extras_.admin_token;
+}
+
+routed router::route_request(const request& req) {
+    const auto started = std::chrono::steady_clock::now();
     const bool keep_alive = req.keep_alive();
+    std::string request_id = ids_.next();
     std::string allow;
-    api::result<reply> outcome = api::error::internal("unreached");
+    const compiled_route* found = nullptr;
+    route_match match;
+    std::string_view caller;
+    std::optional<store::fault_action> fault;
+    std::optional<api::result<reply>> outcome;
     try {
         const auto segments = split_path(target_path(req.target()));
-        const compiled_route* found = nullptr;
         for (const auto& r : routes_) {
             if (r.segments.size() != segments.size()) continue;
             bool same_shape = true;
@@ -65,62 +82,96 @@ response router::handle(const request& req) {
                 allow.empty() ? "No operation matches " + what
                               : "No operation matches " + what + "; this path accepts " + allow);
         } else {
-            route_match match;
             for (std::size_t i = 0; i < segments.size(); ++i) {
                 const auto& s = found->segments[i];
                 if (is_label(s)) match.labels.emplace_back(std::string_view(s).substr(1, s.size() - 2), segments[i]);
             }
-            std::optional<api::error> fault;
-            if (!found->def.operation.empty()) {
-                fault = faults_.fire(found->def.operation, match.label("datastoreId"), match.label("jobId"));
+            const auto& def = found->def;
+            if (def.kind == route_kind::control && !authorized(req)) {
+                outcome = api::error::of(api::error_code::unauthorized);
+            } else if (def.kind == route_kind::api) {
+                caller = access_key_id(req[http::field::authorization]);
+                if (extras_.limiter && !extras_.limiter->admit(def.operation, caller)) {
+                    outcome = api::error::of(api::error_code::throttling, "Rate exceeded");
+                } else {
+                    fault = faults_.fire({def.operation, match.label("datastoreId"), match.label("jobId"), caller});
+                    if (fault && fault->error) outcome = *fault->error;
+                }
             }
-            if (fault) {
-                outcome = std::move(*fault);
-            } else {
+            if (!outcome && !(fault && fault->drop_connection)) {
                 api::validation_report report;
-                for (const auto& ls : found->def.label_shapes) report.check(ls.label, *ls.shape, match.label(ls.label));
+                for (const auto& ls : def.label_shapes) report.check(ls.label, *ls.shape, match.label(ls.label));
                 if (!report.empty()) {
                     outcome = api::error::validation(report.message());
                 } else {
-                    outcome = found->def.handler(match, req);
+                    outcome = def.handler(match, req);
                 }
             }
         }
     } catch (const std::exception& e) {
         log_.error(std::string("handler failed: ") + e.what());
-        outcome = api::error::internal("An unexpected error occurred during processing of the request.");
+        outcome = api::error::internal(std::string(k_internal_message));
     } catch (...) {
         log_.error("handler failed with an unknown exception");
-        outcome = api::error::internal("An unexpected error occurred during processing of the request.");
+        outcome = api::error::internal(std::string(k_internal_message));
     }
 
-    if (!outcome) {
-        if (outcome.err().code() == api::error_code::internal_server) log_.warn("500 InternalServerException: " + outcome.err().message());
-        auto res = error_response(outcome.err(), req.version(), keep_alive);
-        if (!allow.empty() && outcome.err().code() == api::error_code::unknown_operation) res.set(http::field::allow, allow);
-        return res;
+    routed out;
+    if (fault) {
+        out.delay = std::chrono::milliseconds(fault->delay_millis);
+        out.drop = fault->drop_connection;
     }
-    response res{static_cast<http::status>(outcome.value().status), req.version()};
-    res.body() = std::move(outcome.value().body);
-    finish(res, keep_alive);
-    return res;
+    if (!outcome) {
+        // Only a dropped connection leaves nothing to answer; the response is never sent.
+        out.res = error_response(api::error::internal(std::string(k_internal_message)), req.version(), false, request_id);
+    } else if (!*outcome) {
+        const auto& err = outcome->err();
+        if (err.code() == api::error_code::internal_server && !fault) log_.warn("500 InternalServerException: " + err.message());
+        out.res = error_response(err, req.version(), keep_alive, request_id);
+        if (!allow.empty() && err.code() == api::error_code::unknown_operation) out.res.set(http::field::allow, allow);
+        if (fault && fault->retry_after) out.res.set(http::field::retry_after, std::to_string(*fault->retry_after));
+    } else {
+        out.res = response{static_cast<http::status>(outcome->value().status), req.version()};
+        out.res.body() = std::move(outcome->value().body);
+        finish(out.res, keep_alive, request_id);
+    }
+
+    const bool is_control = found && found->def.kind != route_kind::api;
+    if (extras_.journal && extras_.journal->enabled() && !is_control) {
+        journal_entry e;
+        e.time = clock_.now();
+        e.request_id = std::move(request_id);
+        e.method = std::string(req.method_string());
+        e.path = api::display_value(target_path(req.target()), 256);
+        if (found) e.operation = std::string(found->def.operation);
+        e.datastore_id = api::display_value(match.label("datastoreId"));
+        e.job_id = api::display_value(match.label("jobId"));
+        e.access_key_id = std::string(caller);
+        e.status = out.drop ? 0 : out.res.result_int();
+        if (!out.drop && outcome && !*outcome) e.error_type = std::string(outcome->err().info().name);
+        if (fault) e.fault_id = fault->rule_id;
+        e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
+                       static_cast<double>(out.delay.count());
+        extras_.journal->record(std::move(e));
+    }
+    return out;
 }
 
 response router::protocol_error(const api::error& err, unsigned http_version) {
-    return error_response(err, http_version, false);
+    return error_response(err, http_version, false, ids_.next());
 }
 
-response router::error_response(const api::error& err, unsigned http_version, bool keep_alive) {
+response router::error_response(const api::error& err, unsigned http_version, bool keep_alive, std::string request_id) {
     response res{static_cast<http::status>(err.info().status), http_version};
     res.set("x-amzn-ErrorType", err.info().name);
     res.body() = error_body(err);
-    finish(res, keep_alive);
+    finish(res, keep_alive, std::move(request_id));
     return res;
 }
 
-void router::finish(response& res, bool keep_alive) {
+void router::finish(response& res, bool keep_alive, std::string request_id) {
     res.set(http::field::content_type, "application/json");
-    res.set("x-amzn-RequestId", ids_.next());
+    res.set("x-amzn-RequestId", request_id);
     res.set(http::field::date, http_date(clock_.now()));
     res.keep_alive(keep_alive);
     res.prepare_payload();

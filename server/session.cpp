@@ -13,7 +13,7 @@ bool is_http_parse_error(const beast::error_code& ec) {
 
 session::session(tcp::socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
                  logger& log)
-    : stream_(std::move(socket)), routes_(routes), options_(options), tracker_(tracker), log_(log) {}
+    : stream_(std::move(socket)), delay_timer_(stream_.get_executor()), routes_(routes), options_(options), tracker_(tracker), log_(log) {}
 
 session::~session() { tracker_.remove(this); }
 
@@ -55,7 +55,17 @@ void session::on_read(beast::error_code ec, std::size_t) {
         const unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
         return send(routes_.protocol_error(err, version));
     }
-    send(routes_.handle(parser_->get()));
+    auto r = routes_.route_request(parser_->get());
+    if (r.delay.count() == 0) return deliver(std::move(r));
+    delay_timer_.expires_after(r.delay);
+    delay_timer_.async_wait([self = shared_from_this(), held = std::make_shared<routed>(std::move(r))](beast::error_code) {
+        self->deliver(std::move(*held));
+    });
+}
+
+void session::deliver(routed&& r) {
+    if (r.drop) return do_close();
+    send(std::move(r.res));
 }
 
 void session::send(response&& res) {

@@ -31,6 +31,7 @@ public:
 private:
     void do_read();
     void on_read(beast::error_code ec, std::size_t bytes);
+    void deliver(routed&& r);
     void send(response&& res);
     void on_write(bool close, beast::error_code ec, std::size_t bytes);
     void do_close();
@@ -39,6 +40,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     response res_;
+    net::steady_timer delay_timer_;  // holds an answer back for a delay fault
     router& routes_;
     const server_options& options_;
     session_tracker& tracker_;

@@ -35,6 +35,29 @@ std::string percent_decode(std::string_view segment) {
     return out;
 }
 
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    auto query = target.substr(q + 1);
+    query = query.substr(0, query.find('#'));
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto pair = query.substr(0, amp);
+        const auto eq = pair.find('=');
+        std::string key = percent_decode(pair.substr(0, eq));
+        if (key == name) {
+            std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+            for (auto& c : value) {
+                if (c == '+') c = ' ';
+            }
+            return percent_decode(value);
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
 std::vector<std::string> split_path(std::string_view path) {
     std::vector<std::string> segments;
     if (path.empty() || path.front() != '/') return segments;

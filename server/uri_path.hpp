@@ -2,6 +2,7 @@
 // path on '/', then percent-decode each segment, so "%2F" inside a label stays in the label.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,10 @@ std::string_view target_path(std::string_view target);
 // Percent-decodes `segment`. A '%' not followed by two hex digits is kept as it is, so the
 // value then fails validation by name instead of being guessed at. '+' stays '+'.
 std::string percent_decode(std::string_view segment);
+
+// The first value of query parameter `name` in `target`, percent-decoded ('+' is a space,
+// as HTML forms and curl --data-urlencode write it); nothing when absent.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
 
 // The decoded segments of an origin-form path: "/a/b%20c" -> {"a", "b c"}, "/a//b" -> {"a", "", "b"}.
 // A path that does not start with '/' yields no segments.

@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +16,7 @@
 
 #include "api/operations.hpp"
 #include "api/shapes.hpp"
+#include "store/progression.hpp"
 
 namespace hil::store {
 namespace {
@@ -102,11 +105,19 @@ public:
         }
         return static_cast<api::epoch_millis>(std::llround(seconds * 1000.0));
     }
-    std::optional<std::uint64_t> optional_count(std::string_view member) const {
+    std::optional<std::uint64_t> optional_whole(std::string_view member) const {
         const json* v = find(member);
         if (!v) return std::nullopt;
-        if (!v->IsUint64() || v->GetUint64() == 0) fail(at(member), "must be a whole number of 1 or more");
+        if (!v->IsUint64()) fail(at(member), "must be a whole number of 0 or more");
         return v->GetUint64();
+    }
+    std::optional<api::epoch_millis> optional_duration(std::string_view member) const {
+        const json* v = find(member);
+        if (!v) return std::nullopt;
+        if (!v->IsNumber() || !std::isfinite(v->GetDouble()) || v->GetDouble() < 0 || v->GetDouble() > 31536000.0) {
+            fail(at(member), "must be a number of seconds from 0 to 31536000");
+        }
+        return static_cast<api::epoch_millis>(std::llround(v->GetDouble() * 1000.0));
     }
 
 private:
@@ -138,10 +149,37 @@ datastore read_datastore(const json& v, const std::string& pointer) {
             r.required("datastoreStatus", api::datastore_status_shape)};
 }
 
-import_job read_job(const json& v, const std::string& pointer) {
+progression_step read_step(const json& v, const std::string& pointer) {
+    const object_reader r(v, pointer, {"jobStatus", "afterPolls", "afterSeconds", "message", "endedAt"});
+    progression_step step;
+    step.job_status = r.required("jobStatus", api::job_status_shape);
+    if (const json* polls = r.find("afterPolls")) {
+        if (!polls->IsUint64()) fail(r.at("afterPolls"), "must be a whole number of 0 or more");
+        step.after_polls = polls->GetUint64();
+    }
+    step.after_millis = r.optional_duration("afterSeconds");
+    if (step.after_polls.has_value() == step.after_millis.has_value()) {
+        fail(pointer, "a step needs exactly one of afterPolls and afterSeconds");
+    }
+    step.message = r.optional("message", api::message_shape);
+    step.ended_at = r.optional_timestamp("endedAt");
+    return step;
+}
+
+job_progress read_progress(const json& v, const std::string& pointer, std::size_t steps) {
+    const object_reader r(v, pointer, {"polls", "stepsReached", "startedAt"});
+    job_progress p;
+    p.polls = r.optional_whole("polls").value_or(0);
+    p.steps_reached = r.optional_whole("stepsReached").value_or(0);
+    if (p.steps_reached > steps) fail(r.at("stepsReached"), "is more than the " + std::to_string(steps) + " steps of the progression");
+    if (auto t = r.optional_timestamp("startedAt")) p.started_at = *t;
+    return p;
+}
+
+import_job read_job(const json& v, const std::string& pointer, api::epoch_millis now) {
     const object_reader r(v, pointer,
                           {"jobId", "datastoreId", "jobName", "jobStatus", "dataAccessRoleArn", "inputS3Uri",
-                           "outputS3Uri", "submittedAt", "endedAt", "message"});
+                           "outputS3Uri", "submittedAt", "endedAt", "message", "progression", "progress"});
     import_job j;
     j.job_id = r.required("jobId", api::job_id_shape);
     j.datastore_id = r.required("datastoreId", api::datastore_id_shape);
@@ -156,12 +194,33 @@ import_job read_job(const json& v, const std::string& pointer) {
     if (j.submitted_at && j.ended_at && *j.ended_at < *j.submitted_at) {
         fail(r.at("endedAt"), "must not be earlier than submittedAt");
     }
+    if (const json* steps = r.find("progression")) {
+        if (!steps->IsArray()) fail(r.at("progression"), "must be an array, not " + type_name(*steps));
+        for (rapidjson::SizeType i = 0; i < steps->Size(); ++i) {
+            j.progression.push_back(read_step((*steps)[i], r.at("progression") + "/" + std::to_string(i)));
+        }
+    }
+    j.progress.started_at = now;
+    if (const json* progress = r.find("progress")) {
+        if (j.progression.empty()) fail(r.at("progress"), "only a job with a progression has progress");
+        j.progress = read_progress(*progress, r.at("progress"), j.progression.size());
+        if (!progress->HasMember("startedAt")) j.progress.started_at = now;
+    }
     return j;
 }
 
 fault_rule read_fault(const json& v, const std::string& pointer) {
-    const object_reader r(v, pointer, {"operation", "datastoreId", "jobId", "error", "message", "times"});
+    const object_reader r(v, pointer,
+                          {"id", "operation", "datastoreId", "jobId", "accessKeyId", "error", "message", "retryAfter",
+                           "delayMs", "dropConnection", "times", "after", "probability", "seed", "fired"});
     fault_rule f;
+    if (auto id = r.optional_string("id")) {
+        const bool ok = !id->empty() && id->size() <= 64 && std::all_of(id->begin(), id->end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' || c == '.';
+        });
+        if (!ok) fail(r.at("id"), "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+        f.id = std::move(*id);
+    }
     f.operation = r.optional_string("operation");
     const api::operation_info* op = nullptr;
     if (f.operation) {
@@ -174,24 +233,54 @@ fault_rule read_fault(const json& v, const std::string& pointer) {
     }
     f.datastore_id = r.optional("datastoreId", api::datastore_id_shape);
     f.job_id = r.optional("jobId", api::job_id_shape);
-    const auto error_name = r.required_string("error");
-    const auto code = api::error_code_from_name(error_name);
-    if (!code || !api::info(*code).modeled) {
-        std::string known;
-        for (auto it = api::error_table_begin(); it != api::error_table_end(); ++it) {
-            if (it->modeled) known += (known.empty() ? "" : ", ") + std::string(it->name);
+    f.access_key_id = r.optional_string("accessKeyId");
+    if (f.access_key_id && f.access_key_id->empty()) fail(r.at("accessKeyId"), "must not be empty");
+    if (const auto error_name = r.optional_string("error")) {
+        const auto code = api::error_code_from_name(*error_name);
+        if (!code || !api::info(*code).modeled) {
+            std::string known;
+            for (auto it = api::error_table_begin(); it != api::error_table_end(); ++it) {
+                if (it->modeled) known += (known.empty() ? "" : ", ") + std::string(it->name);
+            }
+            fail(r.at("error"), "'" + api::display_value(*error_name) + "' is not an error of the API (" + known + ")");
         }
-        fail(r.at("error"), "'" + api::display_value(error_name) + "' is not an error of the API (" + known + ")");
+        if (op && !api::declares(*op, *code)) fail(r.at("error"), std::string(op->name) + " does not declare " + *error_name);
+        f.error = *code;
     }
-    if (op && !api::declares(*op, *code)) {
-        fail(r.at("error"), std::string(op->name) + " does not declare " + error_name);
-    }
-    f.error = *code;
     if (auto m = r.optional_string("message")) {
+        if (!f.error) fail(r.at("message"), "only a rule with an error has a message");
         if (m->empty()) fail(r.at("message"), "must not be empty (leave it out for the default message)");
         f.message = std::move(*m);
     }
-    f.times = r.optional_count("times");
+    if (auto ra = r.optional_whole("retryAfter")) {
+        if (f.error != api::error_code::throttling) fail(r.at("retryAfter"), "goes only with \"error\": \"ThrottlingException\"");
+        if (*ra > 86400) fail(r.at("retryAfter"), "must be at most 86400 seconds");
+        f.retry_after = static_cast<std::uint32_t>(*ra);
+    }
+    if (auto d = r.optional_whole("delayMs")) {
+        if (*d > 600'000) fail(r.at("delayMs"), "must be at most 600000 (ten minutes)");
+        f.delay_millis = static_cast<std::uint32_t>(*d);
+    }
+    if (const json* drop = r.find("dropConnection")) {
+        if (!drop->IsBool()) fail(r.at("dropConnection"), "must be true or false");
+        f.drop_connection = drop->GetBool();
+    }
+    if (f.drop_connection && f.error) fail(r.at("dropConnection"), "a dropped connection carries no error; give one or the other");
+    if (!f.error && !f.drop_connection && f.delay_millis == 0) {
+        fail(pointer, "a fault needs an action: \"error\", \"delayMs\" or \"dropConnection\"");
+    }
+    if (const json* times = r.find("times")) {
+        if (!times->IsUint64()) fail(r.at("times"), "must be a whole number of 0 or more");
+        f.times = times->GetUint64();
+    }
+    f.after = r.optional_whole("after").value_or(0);
+    if (const json* p = r.find("probability")) {
+        if (!p->IsNumber() || p->GetDouble() < 0.0 || p->GetDouble() > 1.0) fail(r.at("probability"), "must be a number from 0 to 1");
+        f.probability = p->GetDouble();
+    }
+    f.seed = r.optional_whole("seed");
+    if (f.seed && !f.probability) fail(r.at("seed"), "goes only with \"probability\"");
+    f.fired = r.optional_whole("fired").value_or(0);
     return f;
 }
 
@@ -208,18 +297,18 @@ api::error fixture_error(std::string_view source, std::string_view place, std::s
     return api::error::validation("fixture " + std::string(source) + ": " + std::string(place) + ": " + std::string(reason));
 }
 
-api::result<fixture_document> read_fixture_file(const fs::path& path) {
+api::result<fixture_document> read_fixture_file(const fs::path& path, api::epoch_millis now) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return fixture_error(path.string(), "file", "cannot be read");
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) return fixture_error(path.string(), "file", "read failed");
-    return parse_fixture(text.str(), path.string());
+    return parse_fixture(text.str(), path.string(), now);
 }
 
 }  // namespace
 
-api::result<fixture_document> parse_fixture(std::string_view text, std::string_view source) {
+api::result<fixture_document> parse_fixture(std::string_view text, std::string_view source, api::epoch_millis now) {
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
@@ -232,7 +321,7 @@ api::result<fixture_document> parse_fixture(std::string_view text, std::string_v
     try {
         const object_reader top(doc, "", {"datastores", "jobs", "faults"});
         for_each_item(top, "datastores", [&](const json& v, const std::string& p) { out.datastores.push_back(read_datastore(v, p)); });
-        for_each_item(top, "jobs", [&](const json& v, const std::string& p) { out.jobs.push_back(read_job(v, p)); });
+        for_each_item(top, "jobs", [&](const json& v, const std::string& p) { out.jobs.push_back(read_job(v, p, now)); });
         for_each_item(top, "faults", [&](const json& v, const std::string& p) { out.faults.push_back(read_fault(v, p)); });
     } catch (const fixture_problem& p) {
         return fixture_error(source, p.pointer.empty() ? "/" : p.pointer, p.reason);
@@ -240,7 +329,31 @@ api::result<fixture_document> parse_fixture(std::string_view text, std::string_v
     return out;
 }
 
-api::result<std::vector<fixture_document>> read_fixture_path(const std::string& path) {
+api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view text, std::string_view source) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    if (doc.HasParseError()) {
+        const auto [line, column] = line_and_column(text, doc.GetErrorOffset());
+        return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
+                             std::string("malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+    }
+    std::vector<fault_rule> rules;
+    try {
+        if (doc.IsObject() && doc.HasMember("faults")) {
+            const object_reader top(doc, "", {"faults"});
+            for_each_item(top, "faults", [&](const json& v, const std::string& p) { rules.push_back(read_fault(v, p)); });
+        } else if (doc.IsArray()) {
+            for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) rules.push_back(read_fault(doc[i], "/" + std::to_string(i)));
+        } else {
+            rules.push_back(read_fault(doc, ""));
+        }
+    } catch (const fixture_problem& p) {
+        return fixture_error(source, p.pointer.empty() ? "/" : p.pointer, p.reason);
+    }
+    return rules;
+}
+
+api::result<std::vector<fixture_document>> read_fixture_path(const std::string& path, api::epoch_millis now) {
     std::error_code ec;
     const fs::path p(path);
     const auto status = fs::status(p, ec);
@@ -258,28 +371,33 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
     }
     std::vector<fixture_document> docs;
     for (const auto& f : files) {
-        auto d = read_fixture_file(f);
+        auto d = read_fixture_file(f, now);
         if (!d) return d.err();
         docs.push_back(std::move(d).value());
     }
     return docs;
 }
 
-api::status apply_fixtures(const std::vector<fixture_document>& documents, store& into, fault_rules& faults) {
+api::status apply_fixtures(const std::vector<fixture_document>& documents, store& into, fault_rules& faults,
+                           load_mode mode) {
     std::map<std::string, std::string, std::less<>> datastore_places;
     std::map<std::pair<std::string, std::string>, std::string> job_places;
+    std::map<std::string, std::string, std::less<>> fault_places;
     std::vector<datastore> datastores;
     std::vector<import_job> jobs;
     std::vector<fault_rule> rules;
     for (const auto& doc : documents) {
         for (std::size_t i = 0; i < doc.datastores.size(); ++i) {
             const auto& d = doc.datastores[i];
-            const std::string place = doc.source + " /datastores/" + std::to_string(i);
-            const auto [it, fresh] = datastore_places.emplace(d.datastore_id, place);
-            if (!fresh) return fixture_error(doc.source, "/datastores/" + std::to_string(i) + "/datastoreId",
+            const std::string pointer = "/datastores/" + std::to_string(i);
+            const auto [it, fresh] = datastore_places.emplace(d.datastore_id, doc.source + " " + pointer);
+            if (!fresh) return fixture_error(doc.source, pointer + "/datastoreId",
                                              "datastore " + d.datastore_id + " is already declared at " + it->second);
             datastores.push_back(d);
         }
+    }
+    if (mode == load_mode::merge) {
+        for (const auto& existing : faults.list()) fault_places.emplace(existing.id, "the running fault rules");
     }
     for (const auto& doc : documents) {
         for (std::size_t i = 0; i < doc.jobs.size(); ++i) {
@@ -289,20 +407,136 @@ api::status apply_fixtures(const std::vector<fixture_document>& documents, store
             if (!fresh) return fixture_error(doc.source, pointer + "/jobId",
                                              "job " + j.job_id + " of datastore " + j.datastore_id + " is already declared at " + it->second);
             if (!datastore_places.count(j.datastore_id)) {
-                auto known = into.has_datastore(j.datastore_id);
-                if (!known) return known.err();
-                if (!known.value()) {
+                bool known = false;
+                if (mode == load_mode::merge) {
+                    auto stored = into.has_datastore(j.datastore_id);
+                    if (!stored) return stored.err();
+                    known = stored.value();
+                }
+                if (!known) {
                     return fixture_error(doc.source, pointer + "/datastoreId",
                                          "datastore " + j.datastore_id + " is not declared in the fixtures' datastores");
                 }
             }
             jobs.push_back(j);
         }
-        rules.insert(rules.end(), doc.faults.begin(), doc.faults.end());
+        for (std::size_t i = 0; i < doc.faults.size(); ++i) {
+            const auto& f = doc.faults[i];
+            if (!f.id.empty()) {
+                const std::string pointer = "/faults/" + std::to_string(i);
+                const auto [it, fresh] = fault_places.emplace(f.id, doc.source + " " + pointer);
+                if (!fresh) return fixture_error(doc.source, pointer + "/id", "fault id " + f.id + " is already used by " + it->second);
+            }
+            rules.push_back(f);
+        }
     }
-    if (auto s = into.upsert(datastores, jobs); !s) return s;
-    faults.add(std::move(rules));
+    if (auto s = into.load(datastores, jobs, mode); !s) return s;
+    if (mode == load_mode::replace) {
+        faults.replace(std::move(rules));
+    } else if (auto added = faults.add(std::move(rules)); !added) {
+        return added.err();  // unreachable: ids were checked above
+    }
     return api::ok_status();
+}
+
+namespace {
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(json_writer& w, const char* key, std::string_view value) {
+    w.Key(key);
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void put_seconds(json_writer& w, const char* key, api::epoch_millis t) {
+    w.Key(key);
+    if (t % 1000 == 0) {
+        w.Int64(t / 1000);
+    } else {
+        w.Double(static_cast<double>(t) / 1000.0);
+    }
+}
+
+}  // namespace
+
+std::string write_fault_rule(const fault_rule& f) {
+    rapidjson::StringBuffer buffer;
+    json_writer w(buffer);
+    w.StartObject();
+    put(w, "id", f.id);
+    if (f.operation) put(w, "operation", *f.operation);
+    if (f.datastore_id) put(w, "datastoreId", *f.datastore_id);
+    if (f.job_id) put(w, "jobId", *f.job_id);
+    if (f.access_key_id) put(w, "accessKeyId", *f.access_key_id);
+    if (f.error) put(w, "error", api::info(*f.error).name);
+    if (!f.message.empty()) put(w, "message", f.message);
+    if (f.retry_after) { w.Key("retryAfter"); w.Uint(*f.retry_after); }
+    if (f.delay_millis != 0) { w.Key("delayMs"); w.Uint(f.delay_millis); }
+    if (f.drop_connection) { w.Key("dropConnection"); w.Bool(true); }
+    if (f.times) { w.Key("times"); w.Uint64(*f.times); }
+    if (f.after != 0) { w.Key("after"); w.Uint64(f.after); }
+    if (f.probability) { w.Key("probability"); w.Double(*f.probability); }
+    if (f.seed) { w.Key("seed"); w.Uint64(*f.seed); }
+    w.Key("fired");
+    w.Uint64(f.fired);
+    w.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string write_fixture(const std::vector<datastore>& datastores, const std::vector<import_job>& jobs,
+                          const std::vector<fault_rule>& faults) {
+    rapidjson::StringBuffer buffer;
+    json_writer w(buffer);
+    w.StartObject();
+    w.Key("datastores");
+    w.StartArray();
+    for (const auto& d : datastores) {
+        w.StartObject();
+        put(w, "datastoreId", d.datastore_id);
+        put(w, "datastoreName", d.datastore_name);
+        put(w, "datastoreStatus", d.datastore_status);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("jobs");
+    w.StartArray();
+    for (const auto& j : jobs) {
+        w.StartObject();
+        put(w, "jobId", j.job_id);
+        put(w, "datastoreId", j.datastore_id);
+        put(w, "jobName", j.job_name);
+        put(w, "jobStatus", j.job_status);
+        put(w, "dataAccessRoleArn", j.data_access_role_arn);
+        put(w, "inputS3Uri", j.input_s3_uri);
+        put(w, "outputS3Uri", j.output_s3_uri);
+        if (j.submitted_at) put_seconds(w, "submittedAt", *j.submitted_at);
+        if (j.ended_at) put_seconds(w, "endedAt", *j.ended_at);
+        if (j.message) put(w, "message", *j.message);
+        if (!j.progression.empty()) {
+            w.Key("progression");
+            const auto steps = progression_to_json(j.progression);
+            w.RawValue(steps.data(), steps.size(), rapidjson::kArrayType);
+            w.Key("progress");
+            w.StartObject();
+            w.Key("polls");
+            w.Uint64(j.progress.polls);
+            w.Key("stepsReached");
+            w.Uint64(j.progress.steps_reached);
+            put_seconds(w, "startedAt", j.progress.started_at);
+            w.EndObject();
+        }
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("faults");
+    w.StartArray();
+    for (const auto& f : faults) {
+        const auto rule = write_fault_rule(f);
+        w.RawValue(rule.data(), rule.size(), rapidjson::kObjectType);
+    }
+    w.EndArray();
+    w.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
 }
 
 }  // namespace hil::store

@@ -28,16 +28,31 @@ struct fixture_document {
     std::vector<fault_rule> faults;
 };
 
-// Parses and validates one document. `source` names it in error messages.
-api::result<fixture_document> parse_fixture(std::string_view json, std::string_view source);
+// Parses and validates one document. `source` names it in error messages; `now` is when
+// job progressions start unless a job's "progress" says otherwise.
+api::result<fixture_document> parse_fixture(std::string_view json, std::string_view source, api::epoch_millis now = 0);
+
+// Fault rules as the control API takes them: one rule object, an array of them, or a
+// document {"faults": [...]}. Errors as parse_fixture's.
+api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view json, std::string_view source);
 
 // Reads `path`: a JSON file, or a folder whose `*.json` files (not its subfolders) are read
 // in name order. Errors name the file.
-api::result<std::vector<fixture_document>> read_fixture_path(const std::string& path);
+api::result<std::vector<fixture_document>> read_fixture_path(const std::string& path, api::epoch_millis now = 0);
 
 // Loads documents into the store and the fault rules, all or nothing: duplicates across the
-// documents and jobs whose datastore is neither in them nor already stored are refused
-// before anything is written, and the rows go in as one transaction.
-api::status apply_fixtures(const std::vector<fixture_document>& documents, store& into, fault_rules& faults);
+// documents (and, merging, with running fault ids) and jobs whose datastore is neither in
+// them nor (merging) already stored are refused before anything is written, and the rows go
+// in as one transaction. `replace` first removes every datastore, job and fault rule.
+api::status apply_fixtures(const std::vector<fixture_document>& documents, store& into, fault_rules& faults,
+                           load_mode mode = load_mode::merge);
+
+// A fixture document holding exactly these rows and rules (with progress and fired counts),
+// which apply_fixtures(..., replace) turns back into the same state.
+std::string write_fixture(const std::vector<datastore>& datastores, const std::vector<import_job>& jobs,
+                          const std::vector<fault_rule>& faults);
+
+// One rule as its fixture object (with "id" and "fired"), as the fault endpoints show it.
+std::string write_fault_rule(const fault_rule& f);
 
 }  // namespace hil::store

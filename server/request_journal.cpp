@@ -1,0 +1,32 @@
+#include "server/request_journal.hpp"
+
+namespace hil::server {
+
+void request_journal::record(journal_entry entry) {
+    if (capacity_ == 0) return;
+    std::lock_guard lock(mutex_);
+    entry.sequence = next_sequence_++;
+    if (entries_.size() == capacity_) entries_.pop_front();
+    entries_.push_back(std::move(entry));
+}
+
+std::vector<journal_entry> request_journal::query(const journal_filter& f) const {
+    std::lock_guard lock(mutex_);
+    std::vector<journal_entry> out;
+    for (const auto& e : entries_) {
+        if (f.operation && e.operation != *f.operation) continue;
+        if (f.datastore_id && e.datastore_id != *f.datastore_id) continue;
+        if (f.job_id && e.job_id != *f.job_id) continue;
+        if (f.status && e.status != *f.status) continue;
+        if (f.since && e.time < *f.since) continue;
+        out.push_back(e);
+    }
+    return out;
+}
+
+void request_journal::clear() {
+    std::lock_guard lock(mutex_);
+    entries_.clear();
+}
+
+}  // namespace hil::server

@@ -1,0 +1,59 @@
+// request_journal: the last N API calls, for tests that ask "which calls were made?".
+// A ring: once full, each new entry drops the oldest, so memory stays bounded.
+// Thread safety: safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/clock.hpp"
+
+namespace hil::server {
+
+struct journal_entry {
+    std::uint64_t sequence = 0;  // 1, 2, ... in arrival order; survives the ring dropping entries
+    api::epoch_millis time = 0;
+    std::string request_id;
+    std::string method;
+    std::string path;
+    std::string operation;  // empty when no operation matched
+    std::string datastore_id;
+    std::string job_id;
+    std::string access_key_id;
+    unsigned status = 0;     // 0: the connection was dropped without an answer
+    std::string error_type;  // x-amzn-ErrorType, empty on success
+    std::string fault_id;    // the fault rule that fired, if any
+    double latency_ms = 0;
+};
+
+struct journal_filter {
+    std::optional<std::string> operation;
+    std::optional<std::string> datastore_id;
+    std::optional<std::string> job_id;
+    std::optional<unsigned> status;
+    std::optional<api::epoch_millis> since;  // entries at or after this time
+};
+
+class request_journal {
+public:
+    // capacity 0 turns the journal off (nothing is kept).
+    explicit request_journal(std::size_t capacity) : capacity_(capacity) {}
+
+    bool enabled() const noexcept { return capacity_ != 0; }
+    std::size_t capacity() const noexcept { return capacity_; }
+    void record(journal_entry entry);
+    std::vector<journal_entry> query(const journal_filter& filter) const;
+    void clear();
+
+private:
+    const std::size_t capacity_;
+    mutable std::mutex mutex_;  // guards the members below
+    std::deque<journal_entry> entries_;
+    std::uint64_t next_sequence_ = 1;
+};
+
+}  // namespace hil::server
