@@ -1,0 +1,82 @@
+// test_server: the real emulator (store, router, Beast server) started in-process on an
+// ephemeral loopback port, serving from a background thread until the object dies.
+//
+//   auto cfg = test_config();                        // port 0, 2 threads, no data
+//   test_server srv(with_fixtures(cfg, files, json)); // or the built-in sample: cfg.empty = false
+//   http_client c(srv.port());
+//
+// Every test builds its own server, so no state leaks between tests.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "api/clock.hpp"
+#include "server/config.hpp"
+#include "server/emulator.hpp"
+#include "server/logger.hpp"
+
+namespace hil::test {
+
+// A unique path in the system's temporary folder, removed (with anything under it) on
+// destruction. Nothing is created until the caller writes there.
+class temp_path {
+public:
+    explicit temp_path(std::string_view suffix = "");
+    temp_path(const temp_path&) = delete;
+    temp_path& operator=(const temp_path&) = delete;
+    ~temp_path();
+
+    const std::filesystem::path& path() const { return path_; }
+    std::string str() const { return path_.string(); }
+    // Writes `content` to the path, replacing what was there.
+    void write(std::string_view content) const;
+
+private:
+    std::filesystem::path path_;
+};
+
+// port 0, two threads, no data, short shutdown timeout.
+server::config test_config();
+
+class test_server {
+public:
+    // Starts serving. Fails the current test (doctest REQUIRE) when create() or listen() fail.
+    explicit test_server(const server::config& cfg);
+    // Writes `fixtures_json` to a temp file and serves it (cfg.fixture_paths is replaced).
+    test_server(server::config cfg, std::string_view fixtures_json);
+    test_server(const test_server&) = delete;
+    test_server& operator=(const test_server&) = delete;
+    ~test_server();
+
+    unsigned short port() const { return port_; }
+    // Stops the server and waits for run() to return. Idempotent.
+    void stop();
+    // What the server logged. REQUIRES: stop() was called (the log is written from server threads).
+    std::string log_text() const;
+
+private:
+    void start(const server::config& cfg);
+
+    std::unique_ptr<temp_path> fixture_file_;
+    api::system_clock clock_;
+    std::ostringstream log_stream_;
+    server::logger log_;
+    std::unique_ptr<server::emulator> emulator_;
+    std::thread runner_;
+    unsigned short port_ = 0;
+};
+
+// The built-in sample scenario (fixtures/sample.json), for expectations.
+inline constexpr std::string_view sample_datastore = "b3d1c5e2a4f6078e9d0c1b2a3f4e5d6c";
+inline constexpr std::string_view sample_completed_job = "5f1e2d3c4b5a69788796a5b4c3d2e1f0";
+inline constexpr std::string_view sample_other_datastore = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+inline constexpr std::string_view sample_failed_job = "d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9";
+
+std::string job_target(std::string_view datastore_id, std::string_view job_id);
+
+}  // namespace hil::test
