@@ -76,7 +76,7 @@ routed router::route_request(const request& req) {
             allow += std::string(http::to_string(r.def.method));
         }
         if (!found) {
-            const std::string what = std::string(req.method_string()) + " " +
+            const std::string what = api::display_value(req.method_string(), 32) + " " +
                                      api::display_value(target_path(req.target()), 256);
             outcome = api::error::unknown_operation(
                 allow.empty() ? "No operation matches " + what
@@ -141,7 +141,7 @@ routed router::route_request(const request& req) {
         journal_entry e;
         e.time = clock_.now();
         e.request_id = std::move(request_id);
-        e.method = std::string(req.method_string());
+        e.method = api::display_value(req.method_string(), 32);
         e.path = api::display_value(target_path(req.target()), 256);
         if (found) e.operation = std::string(found->def.operation);
         e.datastore_id = api::display_value(match.label("datastoreId"));
