@@ -118,6 +118,11 @@ const std::vector<option_def>& options() {
          [](config& c, std::string_view w, std::string_view v) {
              c.server.body_limit = parse_int<std::uint64_t>(w, v, 0, std::uint64_t{1} << 32, "a size in bytes");
          }},
+        {"--max-connections", "HIL_MAX_CONNECTIONS", "N",
+         "open connections at most; more are accepted and closed at once (default 10000)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.server.max_connections = parse_int<std::size_t>(w, v, 1, 1'000'000, "a connection count (1-1000000)");
+         }},
         {"--read-timeout", "HIL_READ_TIMEOUT", "DURATION",
          "time a connection may take to send a whole request, idle wait included (default 60s)",
          [](config& c, std::string_view w, std::string_view v) { c.server.read_timeout = parse_duration(w, v); }},

@@ -59,6 +59,17 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
         return;
     }
     beast::error_code ignored;
+    if (tracker_.size() >= options_.max_connections) {
+        // Accept-and-close rather than leaving it in the backlog: the client learns at once
+        // and retries, and a flood of connections cannot exhaust file descriptors.
+        if (!refusing_) log_.warn("connection limit reached (" + std::to_string(options_.max_connections) +
+                                  "); closing new connections until some end");
+        refusing_ = true;
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        return do_accept();
+    }
+    refusing_ = false;
     socket.set_option(tcp::no_delay(true), ignored);
     auto s = std::make_shared<session>(std::move(socket), routes_, options_, tracker_, log_);
     tracker_.add(s);

@@ -38,6 +38,7 @@ private:
     const server_options& options_;
     session_tracker& tracker_;
     logger& log_;
+    bool refusing_ = false;  // at the connection limit; logged once per episode
 };
 
 }  // namespace hil::server

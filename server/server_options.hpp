@@ -14,6 +14,9 @@ struct server_options {
     unsigned threads = 1;
     std::uint32_t header_limit = 16 * 1024;            // bytes of request line + headers; over it: 431
     std::uint64_t body_limit = 8 * 1024 * 1024;        // bytes; over it: 413
+    // Open connections at most; one more is accepted and closed at once, so the client sees
+    // a clean close (and retries) instead of waiting in the kernel's backlog.
+    std::size_t max_connections = 10'000;
     std::chrono::milliseconds read_timeout{60'000};    // a whole request, idle wait included
     std::chrono::milliseconds shutdown_timeout{10'000};  // how long SIGTERM waits for requests in flight
 };
