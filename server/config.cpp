@@ -1,5 +1,6 @@
 #include "server/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <string_view>
@@ -114,7 +115,7 @@ const std::vector<option_def>& options() {
          [](config& c, std::string_view w, std::string_view v) {
              c.server.header_limit = parse_int<std::uint32_t>(w, v, 256, 1u << 24, "a size in bytes (256-16777216)");
          }},
-        {"--body-limit", "HIL_BODY_LIMIT", "BYTES", "largest request body; more gets 413 (default 8388608)",
+        {"--body-limit", "HIL_BODY_LIMIT", "BYTES", "largest request body; more gets 413 (default 67108864)",
          [](config& c, std::string_view w, std::string_view v) {
              c.server.body_limit = parse_int<std::uint64_t>(w, v, 0, std::uint64_t{1} << 32, "a size in bytes");
          }},
@@ -141,14 +142,14 @@ std::string usage_text() {
                       "Usage: healthimaging-local [OPTIONS]\n\nOptions (each also set by the environment variable shown):\n";
     for (const auto& o : options()) {
         std::string left = "  " + std::string(o.flag) + (o.arg.empty() ? "" : " " + std::string(o.arg));
-        if (left.size() < 28) left.resize(28, ' ');
+        left.resize(std::max<std::size_t>(left.size() + 2, 31), ' ');
         out += left + std::string(o.help) + "  [" + std::string(o.env) + "]\n";
     }
     out +=
-        "  --probe                   ask the server at --host/--port for /_emulator/health; exit 0 if ready\n"
-        "                            (the Docker HEALTHCHECK; 0.0.0.0 probes 127.0.0.1)\n"
-        "  -h, --help                show this help and exit\n"
-        "  --version                 print the version and exit\n\n"
+        "  --probe                      ask the server at --host/--port for /_emulator/health; exit 0 if ready\n"
+        "                               (the Docker HEALTHCHECK; 0.0.0.0 probes 127.0.0.1)\n"
+        "  -h, --help                   show this help and exit\n"
+        "  --version                    print the version and exit\n\n"
         "It prints 'listening on http://HOST:PORT' once the fixtures are loaded and it accepts\n"
         "connections. SIGTERM or SIGINT stops it cleanly (exit 0). A bad flag exits 2; a bad\n"
         "fixture or database exits 1.\n";

@@ -13,7 +13,7 @@ struct server_options {
     unsigned short port = 0;  // 0: an ephemeral port chosen by the OS
     unsigned threads = 1;
     std::uint32_t header_limit = 16 * 1024;            // bytes of request line + headers; over it: 431
-    std::uint64_t body_limit = 8 * 1024 * 1024;        // bytes; over it: 413
+    std::uint64_t body_limit = 64 * 1024 * 1024;       // bytes; over it: 413 (fixture uploads can be large)
     // Open connections at most; one more is accepted and closed at once, so the client sees
     // a clean close (and retries) instead of waiting in the kernel's backlog.
     std::size_t max_connections = 10'000;
