@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The fast, bounded versions of the reliability tests, for CI:
+#   robustness suite (ctest), 1,000-connection load, SIGTERM under load, a short soak,
+#   kill -9 durability, SQLite failure, then every fuzz target (FUZZ_SECONDS each, default 60).
+# Long versions: see the README's reliability section.
+#   HIL_ROBUST_BUILD_DIR   g++ build dir (default build-robust)
+#   SKIP_FUZZ=1            skip the fuzzers
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+build_dir=${HIL_ROBUST_BUILD_DIR:-build-robust}
+HIL_BUILD_DIR=$build_dir scripts/build healthimaging-local
+bin=$root/$build_dir/healthimaging-local
+here=$root/tests/robustness
+status=0
+run() { echo "== $*"; "$@" || status=1; }
+run ctest --test-dir "$build_dir" -R '^robustness$' --output-on-failure
+run python3 "$here/load.py" "$bin" load --connections 1000 --seconds 15
+run python3 "$here/load.py" "$bin" shutdown --connections 200
+run python3 "$here/load.py" "$bin" soak --connections 200 --seconds 30
+run python3 "$here/durability.py" "$bin" kill --iterations 10 --jobs 5000
+run python3 "$here/durability.py" "$bin" sqlite-failure
+if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
+  run "$root/tests/fuzz/run.sh"
+fi
+exit $status
