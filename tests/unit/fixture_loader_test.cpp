@@ -1,0 +1,395 @@
+#include "store/fixture_loader.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using hil::store::apply_fixtures;
+using hil::store::parse_fixture;
+
+const std::string k_ds_a(hil::test::k_datastore_a);
+const std::string k_ds_b(hil::test::k_datastore_b);
+
+std::string datastore_json(const std::string& id) {
+    return R"({"datastoreId": ")" + id + R"(", "datastoreName": "radiology-prod", "datastoreStatus": "ACTIVE"})";
+}
+
+// A job with every member, or (`full` false) with the required ones only.
+std::string job_json(const std::string& job_id, const std::string& datastore_id, bool full = true) {
+    return R"({"jobId": ")" + job_id + R"(", "datastoreId": ")" + datastore_id +
+           R"(", "jobName": "ct-chest-batch-01", "jobStatus": "COMPLETED",
+              "dataAccessRoleArn": "arn:aws:iam::123456789012:role/ImportRole",
+              "inputS3Uri": "s3://inbox/ct/", "outputS3Uri": "s3://results/imports/")" +
+           (full ? R"(, "submittedAt": 1700000000.123, "endedAt": 1700000321.5, "message": "done"})" : "}");
+}
+
+const std::string k_job = job_json("abc123", k_ds_a);
+
+std::string doc(const std::string& datastores, const std::string& jobs, const std::string& faults = "") {
+    std::string out = R"({"datastores": [)" + datastores + R"(], "jobs": [)" + jobs + "]";
+    if (!faults.empty()) out += R"(, "faults": [)" + faults + "]";
+    return out + "}";
+}
+
+// `text` with its first `from` replaced by `to`; the test fails if `from` is not there.
+std::string with(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    REQUIRE_MESSAGE(at != std::string::npos, "test bug: '" << from << "' not in the fixture");
+    return text.replace(at, from.size(), to);
+}
+
+// The message of parsing `text` as "t.json", which must fail as a ValidationException.
+std::string failure(const std::string& text) {
+    const auto r = parse_fixture(text, "t.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code() == hil::api::error_code::validation);
+    return r.err().message();
+}
+
+std::string job_failure(const std::string& from, const std::string& to) {
+    return failure(doc(datastore_json(k_ds_a), with(k_job, from, to)));
+}
+
+std::string fault_failure(const std::string& fault) { return failure(doc("", "", fault)); }
+
+hil::store::store_counts counts(hil::store::store& s) {
+    const auto c = s.counts();
+    REQUIRE(c.ok());
+    return c.value();
+}
+
+std::unique_ptr<hil::store::store> memory_store() {
+    auto s = hil::store::store::open(":memory:");
+    REQUIRE(s.ok());
+    return std::move(s).value();
+}
+
+std::vector<hil::store::fixture_document> parse_all(std::initializer_list<std::pair<std::string, std::string>> docs) {
+    std::vector<hil::store::fixture_document> out;
+    for (const auto& [source, text] : docs) {
+        auto d = parse_fixture(text, source);
+        REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.err().message()));
+        out.push_back(std::move(d).value());
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a valid fixture parses into datastores, jobs and faults") {
+    const auto text = doc(datastore_json(k_ds_a) + "," + datastore_json(k_ds_b),
+                          k_job + "," + job_json("plain", k_ds_b, false),
+                          R"({"operation": "GetDICOMImportJob", "datastoreId": ")" + k_ds_a +
+                              R"(", "jobId": "abc123", "error": "ThrottlingException", "message": "slow down", "times": 2},
+                             {"error": "AccessDeniedException"})");
+    const auto r = parse_fixture(text, "sample.json");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message()));
+    const auto& d = r.value();
+    CHECK(d.source == "sample.json");
+    REQUIRE(d.datastores.size() == 2);
+    CHECK(d.datastores[0].datastore_id == k_ds_a);
+    CHECK(d.datastores[0].datastore_name == "radiology-prod");
+    CHECK(d.datastores[0].datastore_status == "ACTIVE");
+    REQUIRE(d.jobs.size() == 2);
+    const auto& j = d.jobs[0];
+    CHECK(j.job_id == "abc123");
+    CHECK(j.datastore_id == k_ds_a);
+    CHECK(j.job_name == "ct-chest-batch-01");
+    CHECK(j.job_status == "COMPLETED");
+    CHECK(j.data_access_role_arn == "arn:aws:iam::123456789012:role/ImportRole");
+    CHECK(j.input_s3_uri == "s3://inbox/ct/");
+    CHECK(j.output_s3_uri == "s3://results/imports/");
+    CHECK(j.submitted_at == hil::api::epoch_millis{1700000000123});
+    CHECK(j.ended_at == hil::api::epoch_millis{1700000321500});
+    CHECK(j.message == std::string("done"));
+    CHECK_FALSE(d.jobs[1].submitted_at.has_value());
+    CHECK_FALSE(d.jobs[1].ended_at.has_value());
+    CHECK_FALSE(d.jobs[1].message.has_value());
+    REQUIRE(d.faults.size() == 2);
+    CHECK(d.faults[0].operation == std::string("GetDICOMImportJob"));
+    CHECK(d.faults[0].datastore_id == k_ds_a);
+    CHECK(d.faults[0].job_id == std::string("abc123"));
+    CHECK(d.faults[0].error == hil::api::error_code::throttling);
+    CHECK(d.faults[0].message == "slow down");
+    CHECK(d.faults[0].times == std::uint64_t{2});
+    CHECK_FALSE(d.faults[1].operation.has_value());
+    CHECK_FALSE(d.faults[1].times.has_value());
+    CHECK(d.faults[1].message.empty());
+    CHECK(d.faults[1].error == hil::api::error_code::access_denied);
+}
+
+TEST_CASE("timestamps become whole milliseconds") {
+    const auto stamp = [](const std::string& seconds) {
+        const auto r = parse_fixture(doc(datastore_json(k_ds_a), with(with(k_job, "1700000000.123", seconds),
+                                                                      R"("endedAt": 1700000321.5, )", "")),
+                                     "t.json");
+        REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message()));
+        return *r.value().jobs[0].submitted_at;
+    };
+    CHECK(stamp("0") == 0);
+    CHECK(stamp("1700000000") == 1700000000000);
+    CHECK(stamp("1700000000.5") == 1700000000500);
+    CHECK(stamp("1700000000.05") == 1700000000050);
+    CHECK(stamp("1761984000.152") == 1761984000152);
+    CHECK(stamp("1764403200.004") == 1764403200004);
+}
+
+TEST_CASE("an empty document and empty lists are fine") {
+    for (const std::string text : {"{}", R"({"datastores": [], "jobs": [], "faults": []})"}) {
+        const auto r = parse_fixture(text, "t.json");
+        REQUIRE(r.ok());
+        CHECK(r.value().datastores.empty());
+        CHECK(r.value().jobs.empty());
+        CHECK(r.value().faults.empty());
+    }
+}
+
+TEST_CASE("malformed JSON names the line and column") {
+    const auto m = failure("{\n  \"jobs\": [\n    ,\n  ]\n}");
+    CHECK(m.find("fixture t.json: line 3, column 5: malformed JSON: ") == 0);
+    const auto first_line = failure(R"({"datastores": [})");
+    CHECK(first_line.find("fixture t.json: line 1, column 17: malformed JSON") == 0);
+    CHECK(failure("").find("fixture t.json: line 1, column 1: malformed JSON") == 0);
+    CHECK(failure("{} trailing").find("malformed JSON") != std::string::npos);
+    CHECK(failure("{\"a\": \"\xFF\"}").find("malformed JSON") != std::string::npos);
+}
+
+TEST_CASE("the document and its items must be objects and arrays as documented") {
+    CHECK(failure("[]") == "fixture t.json: /: must be an object, not an array");
+    CHECK(failure("42") == "fixture t.json: /: must be an object, not a number");
+    CHECK(failure(R"({"jobs": {}})") == "fixture t.json: /jobs: must be an array, not an object");
+    CHECK(failure(R"({"datastores": ["x"]})") == "fixture t.json: /datastores/0: must be an object, not a string");
+    CHECK(failure(R"({"jobs": [null]})") == "fixture t.json: /jobs/0: must be an object, not null");
+}
+
+TEST_CASE("unknown members are refused, at the top and inside items") {
+    CHECK(failure(R"({"datastore": []})") ==
+          "fixture t.json: /datastore: unknown member (expected one of: datastores, jobs, faults)");
+    const auto in_job = job_failure(R"("jobName")", R"("jobname")");
+    CHECK(in_job.find("fixture t.json: /jobs/0/jobname: unknown member (expected one of: jobId, datastoreId, jobName") == 0);
+    const auto in_ds = failure(doc(with(datastore_json(k_ds_a), "{", R"({"extra": 1, )"), ""));
+    CHECK(in_ds.find("fixture t.json: /datastores/0/extra: unknown member") == 0);
+}
+
+TEST_CASE("a member given twice is refused") {
+    CHECK(failure(R"({"jobs": [], "jobs": []})") == "fixture t.json: /jobs: member given twice");
+    CHECK(job_failure(R"("jobId": "abc123")", R"("jobId": "abc123", "jobId": "def")") ==
+          "fixture t.json: /jobs/0/jobId: member given twice");
+}
+
+TEST_CASE("required members must be present") {
+    for (const std::string member : {"jobId", "datastoreId", "jobName", "jobStatus", "dataAccessRoleArn", "inputS3Uri",
+                                     "outputS3Uri"}) {
+        CAPTURE(member);
+        // Drop `"member": "value",` from the job.
+        std::string job = k_job;
+        const auto key = job.find("\"" + member + "\"");
+        REQUIRE(key != std::string::npos);
+        const auto comma = job.find(',', job.find(':', key));
+        job.erase(key, comma + 1 - key);
+        CHECK(failure(doc(datastore_json(k_ds_a), job)) ==
+              "fixture t.json: /jobs/0/" + member + ": required member is missing");
+    }
+    CHECK(failure(R"({"datastores": [{"datastoreId": ")" + k_ds_a + R"(", "datastoreStatus": "ACTIVE"}]})") ==
+          "fixture t.json: /datastores/0/datastoreName: required member is missing");
+}
+
+TEST_CASE("members of the wrong type are refused") {
+    CHECK(job_failure(R"("jobId": "abc123")", R"("jobId": 5)") == "fixture t.json: /jobs/0/jobId: must be a string, not a number");
+    CHECK(job_failure(R"("message": "done")", R"("message": null)") ==
+          "fixture t.json: /jobs/0/message: must be a string, not null");
+    CHECK(job_failure("1700000000.123", R"("yesterday")") ==
+          "fixture t.json: /jobs/0/submittedAt: must be a number of seconds since the epoch, not a string");
+    CHECK(job_failure(R"("jobStatus": "COMPLETED")", R"("jobStatus": true)") ==
+          "fixture t.json: /jobs/0/jobStatus: must be a string, not a boolean");
+}
+
+TEST_CASE("values are checked against the API's constraints") {
+    CHECK(job_failure(R"("jobId": "abc123")", R"("jobId": "ABC")") ==
+          "fixture t.json: /jobs/0/jobId: value 'ABC' is not a valid JobId: "
+          "Member must satisfy regular expression pattern: [0-9a-z]+");
+    CHECK(job_failure(R"("jobId": "abc123")", R"("jobId": "")") ==
+          "fixture t.json: /jobs/0/jobId: value '' is not a valid JobId: Member must have length greater than or "
+          "equal to 1; Member must satisfy regular expression pattern: [0-9a-z]+");
+    CHECK(job_failure("\"datastoreId\": \"" + k_ds_a, "\"datastoreId\": \"" + k_ds_a + "0")
+              .find("/jobs/0/datastoreId: value '" + k_ds_a + "0' is not a valid DatastoreId") != std::string::npos);
+    CHECK(job_failure("role/ImportRole", "user/ImportRole").find("/jobs/0/dataAccessRoleArn: value") != std::string::npos);
+    CHECK(job_failure("s3://inbox/ct/", "s3://In/ct/").find("/jobs/0/inputS3Uri: value 's3://In/ct/' is not a valid S3Uri") !=
+          std::string::npos);
+    CHECK(job_failure("s3://results/", "s3://-results/").find("/jobs/0/outputS3Uri") != std::string::npos);
+    CHECK(job_failure("ct-chest-batch-01", "ct chest").find("/jobs/0/jobName: value 'ct chest' is not a valid JobName") !=
+          std::string::npos);
+    CHECK(job_failure(R"("message": "done")", R"("message": "a; b")").find("/jobs/0/message: value 'a; b' is not a valid Message") !=
+          std::string::npos);
+}
+
+TEST_CASE("enum members list the allowed values") {
+    CHECK(job_failure(R"("jobStatus": "COMPLETED")", R"("jobStatus": "DONE")") ==
+          "fixture t.json: /jobs/0/jobStatus: value 'DONE' is not valid JobStatus: "
+          "Member must satisfy enum value set: [SUBMITTED, IN_PROGRESS, COMPLETED, FAILED]");
+    CHECK(failure(doc(with(datastore_json(k_ds_a), "ACTIVE", "active"), "")) ==
+          "fixture t.json: /datastores/0/datastoreStatus: value 'active' is not valid DatastoreStatus: "
+          "Member must satisfy enum value set: [CREATING, CREATE_FAILED, ACTIVE, DELETING, DELETED]");
+}
+
+TEST_CASE("timestamps must be in range and in order") {
+    CHECK(job_failure("1700000000.123", "-1") ==
+          "fixture t.json: /jobs/0/submittedAt: must be a number of seconds between 0 and 253402300799 (year 9999)");
+    CHECK(job_failure("1700000321.5", "253402300800").find("/jobs/0/endedAt: must be a number of seconds between") !=
+          std::string::npos);
+    CHECK(job_failure("1700000321.5", "1700000000.122") == "fixture t.json: /jobs/0/endedAt: must not be earlier than submittedAt");
+    // Equal is fine.
+    CHECK(parse_fixture(doc(datastore_json(k_ds_a), with(k_job, "1700000321.5", "1700000000.123")), "t.json").ok());
+}
+
+TEST_CASE("bad faults are refused with the place and reason") {
+    const auto unknown_error = fault_failure(R"({"error": "NoSuchException"})");
+    CHECK(unknown_error.find("fixture t.json: /faults/0/error: 'NoSuchException' is not an error of the API (") == 0);
+    CHECK(unknown_error.find("ThrottlingException") != std::string::npos);
+    // Protocol-level errors are not the API's own and cannot be scripted.
+    CHECK(fault_failure(R"({"error": "UnknownOperationException"})").find("/faults/0/error: 'UnknownOperationException' is not an error of the API") !=
+          std::string::npos);
+    CHECK(fault_failure(R"({"operation": "ListThings", "error": "ThrottlingException"})") ==
+          "fixture t.json: /faults/0/operation: 'ListThings' is not an operation this emulator serves (GetDICOMImportJob)");
+    CHECK(fault_failure(R"({"operation": "GetDICOMImportJob", "error": "ServiceQuotaExceededException"})") ==
+          "fixture t.json: /faults/0/error: GetDICOMImportJob does not declare ServiceQuotaExceededException");
+    CHECK(fault_failure(R"({"error": "ThrottlingException", "message": ""})") ==
+          "fixture t.json: /faults/0/message: must not be empty (leave it out for the default message)");
+    CHECK(fault_failure(R"({"error": "ThrottlingException", "times": -1})").find("/faults/0/times: must be a whole number") !=
+          std::string::npos);
+    CHECK(fault_failure(R"({"error": "ThrottlingException", "times": 1.5})").find("/faults/0/times: must be a whole number") !=
+          std::string::npos);
+    CHECK(fault_failure(R"({"error": "ThrottlingException", "times": "2"})").find("/faults/0/times") != std::string::npos);
+    CHECK(fault_failure(R"({"error": "ThrottlingException", "jobId": "BAD"})").find("/faults/0/jobId: value 'BAD' is not a valid JobId") !=
+          std::string::npos);
+    CHECK(fault_failure(R"({"error": "ThrottlingException", "tiems": 2})").find("/faults/0/tiems: unknown member") !=
+          std::string::npos);
+}
+
+TEST_CASE("a second fault is reported at its own index") {
+    CHECK(fault_failure(R"({"error": "ThrottlingException"}, {"error": "Nope"})").find("/faults/1/error") != std::string::npos);
+}
+
+TEST_CASE("read_fixture_path reads one file") {
+    hil::test::temp_path dir("hil-fixtures-file");
+    std::filesystem::create_directories(dir.path());
+    const auto file = dir.path() / "one.json";
+    hil::test::write_file(file, doc(datastore_json(k_ds_a), k_job));
+    const auto r = hil::store::read_fixture_path(file.string());
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message()));
+    REQUIRE(r.value().size() == 1);
+    CHECK(r.value()[0].source == file.string());
+    CHECK(r.value()[0].jobs.size() == 1);
+}
+
+TEST_CASE("read_fixture_path reads a folder's *.json files in name order, not its subfolders") {
+    hil::test::temp_path dir("hil-fixtures-dir");
+    std::filesystem::create_directories(dir.path() / "sub");
+    hil::test::write_file(dir.path() / "b.json", doc(datastore_json(k_ds_b), ""));
+    hil::test::write_file(dir.path() / "a.json", doc(datastore_json(k_ds_a), ""));
+    hil::test::write_file(dir.path() / "c.json.txt", "not json");
+    hil::test::write_file(dir.path() / "notes.md", "not json");
+    hil::test::write_file(dir.path() / "sub" / "0.json", "not json either");
+    const auto r = hil::store::read_fixture_path(dir.str());
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message()));
+    REQUIRE(r.value().size() == 2);
+    CHECK(r.value()[0].source == (dir.path() / "a.json").string());
+    CHECK(r.value()[0].datastores.at(0).datastore_id == k_ds_a);
+    CHECK(r.value()[1].source == (dir.path() / "b.json").string());
+    CHECK(r.value()[1].datastores.at(0).datastore_id == k_ds_b);
+}
+
+TEST_CASE("read_fixture_path names the bad file in a folder") {
+    hil::test::temp_path dir("hil-fixtures-bad");
+    std::filesystem::create_directories(dir.path());
+    hil::test::write_file(dir.path() / "a.json", "{}");
+    hil::test::write_file(dir.path() / "b.json", R"({"jobs": 1})");
+    const auto r = hil::store::read_fixture_path(dir.str());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().message() == "fixture " + (dir.path() / "b.json").string() + ": /jobs: must be an array, not a number");
+}
+
+TEST_CASE("read_fixture_path refuses a missing path and an empty folder") {
+    hil::test::temp_path dir("hil-fixtures-missing");
+    const auto missing = hil::store::read_fixture_path(dir.str());
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.err().code() == hil::api::error_code::validation);
+    CHECK(missing.err().message() == "fixture " + dir.str() + ": path: does not exist");
+
+    std::filesystem::create_directories(dir.path());
+    hil::test::write_file(dir.path() / "readme.txt", "{}");
+    const auto empty = hil::store::read_fixture_path(dir.str());
+    REQUIRE_FALSE(empty.ok());
+    CHECK(empty.err().message() == "fixture " + dir.str() + ": folder: holds no *.json files");
+}
+
+TEST_CASE("apply_fixtures loads datastores, jobs and faults") {
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job, R"({"error": "ConflictException"})")},
+                                 {"two.json", doc(datastore_json(k_ds_b), job_json("x1", k_ds_b) + "," + job_json("x2", k_ds_a))}});
+    REQUIRE(apply_fixtures(docs, *s, faults));
+    CHECK(counts(*s).datastores == 2);
+    CHECK(counts(*s).jobs == 3);
+    CHECK(faults.size() == 1);
+    CHECK(s->find_import_job(k_ds_a, "x2").ok());  // a job may use a datastore of another document
+}
+
+TEST_CASE("apply_fixtures refuses a datastore declared twice, changing nothing") {
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    REQUIRE(apply_fixtures(parse_all({{"base.json", doc(datastore_json(std::string(32, 'e')), "")}}), *s, faults));
+    const auto before = counts(*s);
+    const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job, R"({"error": "ConflictException"})")},
+                                 {"two.json", doc(datastore_json(k_ds_b) + "," + datastore_json(k_ds_a), "")}});
+    const auto st = apply_fixtures(docs, *s, faults);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.err().code() == hil::api::error_code::validation);
+    CHECK(st.err().message() == "fixture two.json: /datastores/1/datastoreId: datastore " + k_ds_a +
+                                    " is already declared at one.json /datastores/0");
+    const auto after = counts(*s);
+    CHECK(after.datastores == before.datastores);
+    CHECK(after.jobs == before.jobs);
+    CHECK(faults.size() == 0);
+}
+
+TEST_CASE("apply_fixtures refuses a job of an undeclared datastore, changing nothing") {
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job, R"({"error": "ConflictException"})")},
+                                 {"two.json", doc("", job_json("lost", k_ds_b))}});
+    const auto st = apply_fixtures(docs, *s, faults);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.err().message() ==
+          "fixture two.json: /jobs/0/datastoreId: datastore " + k_ds_b + " is not declared in the fixtures' datastores");
+    CHECK(counts(*s).datastores == 0);
+    CHECK(counts(*s).jobs == 0);
+    CHECK(faults.size() == 0);
+    CHECK_FALSE(s->has_datastore(k_ds_a).value());
+}
+
+TEST_CASE("apply_fixtures refuses a job declared twice") {
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job)}, {"two.json", doc("", k_job)}});
+    const auto st = apply_fixtures(docs, *s, faults);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.err().message().find("fixture two.json: /jobs/0/jobId: job abc123 of datastore " + k_ds_a +
+                                  " is already declared at one.json /jobs/0") == 0);
+    CHECK(counts(*s).jobs == 0);
+}
+
+TEST_CASE("a job may reference a datastore already in the store") {
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    REQUIRE(s->upsert({hil::test::make_datastore(k_ds_b)}, {}));
+    REQUIRE(apply_fixtures(parse_all({{"later.json", doc("", job_json("late", k_ds_b))}}), *s, faults));
+    CHECK(counts(*s).jobs == 1);
+    CHECK(s->find_import_job(k_ds_b, "late").ok());
+}

@@ -1,0 +1,213 @@
+#include "api/shapes.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using hil::api::violations;
+using strings = std::vector<std::string>;
+
+const std::string k_pattern_lower = "Member must satisfy regular expression pattern: [0-9a-z]+";
+const std::string k_pattern_ds = "Member must satisfy regular expression pattern: [0-9a-z]{32}";
+
+strings ds(std::string_view v) { return violations(hil::api::datastore_id_shape, v); }
+strings job(std::string_view v) { return violations(hil::api::job_id_shape, v); }
+
+}  // namespace
+
+TEST_CASE("DatastoreId: exactly 32 lowercase alphanumerics") {
+    const std::string ok(32, 'a');
+    CHECK(ds(ok).empty());
+    CHECK(ds("0123456789abcdefghijklmnopqrstuv").empty());
+    // DatastoreId has no length trait: wrong lengths are pattern violations only.
+    CHECK(ds(std::string(31, 'a')) == strings{k_pattern_ds});
+    CHECK(ds(std::string(33, 'a')) == strings{k_pattern_ds});
+    CHECK(ds("") == strings{k_pattern_ds});
+    CHECK(ds(std::string(31, 'a') + "A") == strings{k_pattern_ds});
+    CHECK(ds(std::string(31, 'a') + "\xC3\xA9") == strings{k_pattern_ds});  // 'é': 32 code points, 33 bytes
+    CHECK(ds(std::string(30, 'a') + "\xC3\xA9") == strings{k_pattern_ds});  // 32 bytes, 31 code points
+    CHECK(ds(std::string(31, 'a') + "/") == strings{k_pattern_ds});
+    CHECK(ds(std::string(31, 'a') + std::string(1, '\0')) == strings{k_pattern_ds});
+    CHECK(ds(std::string(15, 'a') + std::string(1, '\0') + std::string(16, 'a')) == strings{k_pattern_ds});
+}
+
+TEST_CASE("JobId: length 1..32 and [0-9a-z]+, each violation listed") {
+    CHECK(job("") == strings{"Member must have length greater than or equal to 1", k_pattern_lower});
+    CHECK(job("a").empty());
+    CHECK(job("0").empty());
+    CHECK(job(std::string(32, 'z')).empty());
+    CHECK(job(std::string(33, 'z')) == strings{"Member must have length less than or equal to 32"});
+    CHECK(job(std::string(33, '!')) == strings{"Member must have length less than or equal to 32", k_pattern_lower});
+    CHECK(job("ABC") == strings{k_pattern_lower});
+    CHECK(job("ab-c") == strings{k_pattern_lower});
+    CHECK(job("ab\ncd") == strings{k_pattern_lower});
+    // Lengths count code points: 32 'é' (64 bytes) is within the length limit.
+    std::string e32;
+    for (int i = 0; i < 32; ++i) e32 += "\xC3\xA9";
+    CHECK(job(e32) == strings{k_pattern_lower});
+    CHECK(job(e32 + "\xC3\xA9") == strings{"Member must have length less than or equal to 32", k_pattern_lower});
+}
+
+TEST_CASE("JobName: 1..64 of [A-Za-z0-9._/#-]") {
+    const auto& s = hil::api::job_name_shape;
+    CHECK(violations(s, "ct-chest_batch.01/#A").empty());
+    CHECK(violations(s, std::string(64, 'x')).empty());
+    CHECK(violations(s, std::string(65, 'x')) == strings{"Member must have length less than or equal to 64"});
+    CHECK(violations(s, "") == strings{"Member must have length greater than or equal to 1",
+                                       "Member must satisfy regular expression pattern: [A-Za-z0-9._/#-]+"});
+    CHECK(violations(s, "has space") == strings{"Member must satisfy regular expression pattern: [A-Za-z0-9._/#-]+"});
+    CHECK(violations(s, "caf\xC3\xA9").size() == 1);
+}
+
+TEST_CASE("RoleArn: arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+") {
+    const auto& s = hil::api::role_arn_shape;
+    const std::string pattern = "Member must satisfy regular expression pattern: arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+";
+    CHECK(violations(s, "arn:aws:iam::123456789012:role/x").empty());
+    CHECK(violations(s, "arn:aws:iam::123456789012:role/path/Name-With_chars").empty());
+    CHECK(violations(s, "arn:aws-us-gov:iam::123456789012:role/x").empty());
+    CHECK(violations(s, "arn:aws-cn:iam::123456789012:role/x").empty());
+    CHECK(violations(s, "arn:aws-:iam::123456789012:role/x") == strings{pattern});
+    CHECK(violations(s, "arn:aws:iam::123456789012:role/") == strings{pattern});
+    CHECK(violations(s, "arn:aws:iam::123456789012:user/x") == strings{pattern});
+    CHECK(violations(s, "arn:aws:iam::12345678901:role/xy") == strings{pattern});    // 11 digits
+    CHECK(violations(s, "arn:aws:iam::1234567890123:role/x") == strings{pattern});   // 13 digits
+    CHECK(violations(s, "arn:aws:iam::123456789012:role/a\nb") == strings{pattern});
+    CHECK(violations(s, "arn:aws:iam::123456789012:role/a\rb") == strings{pattern});
+    CHECK(violations(s, "arn:aws:iam::123456789012:role/a\xE2\x80\xA8" "b") == strings{pattern});  // U+2028
+    CHECK(violations(s, "ARN:aws:iam::123456789012:role/x") == strings{pattern});
+    CHECK(violations(s, "arn:aws:iam::1:role") ==
+          strings{"Member must have length greater than or equal to 20", pattern});
+}
+
+TEST_CASE("S3Uri: bucket of 3..63 [a-z0-9.-], alphanumeric at both ends, optional path") {
+    const auto& s = hil::api::s3_uri_shape;
+    const std::string pattern =
+        "Member must satisfy regular expression pattern: s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?";
+    CHECK(violations(s, "s3://ab") == strings{pattern});
+    CHECK(violations(s, "s3://abc").empty());
+    CHECK(violations(s, "s3://" + std::string(63, 'b')).empty());
+    CHECK(violations(s, "s3://" + std::string(64, 'b')) == strings{pattern});
+    CHECK(violations(s, "s3://" + std::string(63, 'b') + "/key").empty());
+    CHECK(violations(s, "s3://" + std::string(64, 'b') + "/key") == strings{pattern});
+    CHECK(violations(s, "s3://-abc") == strings{pattern});
+    CHECK(violations(s, "s3://abc-") == strings{pattern});
+    CHECK(violations(s, "s3://a-b.c") .empty());
+    CHECK(violations(s, "s3://Abc") == strings{pattern});
+    CHECK(violations(s, "s3://my_bucket") == strings{pattern});
+    CHECK(violations(s, "s3://abc/").empty());
+    CHECK(violations(s, "s3://abc/some/Path With Spaces/").empty());
+    CHECK(violations(s, "s3://abc/a\nb") == strings{pattern});
+    CHECK(violations(s, "http://abc") == strings{pattern});
+    CHECK(violations(s, "") == strings{"Member must have length greater than or equal to 1", pattern});
+}
+
+TEST_CASE("Message: [\\w -:`]+ (backtick allowed, ';' not)") {
+    const auto& s = hil::api::message_shape;
+    CHECK(violations(s, "Access denied to input bucket s3://x/ - check the role").empty());
+    CHECK(violations(s, "use `aws s3 ls`").empty());
+    CHECK(violations(s, "100% done, (ok)! #1 \"quoted\"").empty());
+    CHECK(violations(s, "a; b") == strings{"Member must satisfy regular expression pattern: [\\w -:`]+"});
+    CHECK(violations(s, "a<b").size() == 1);
+    CHECK(violations(s, "caf\xC3\xA9").size() == 1);
+    CHECK(violations(s, std::string(2048, 'm')).empty());
+    CHECK(violations(s, std::string(2049, 'm')) == strings{"Member must have length less than or equal to 2048"});
+}
+
+TEST_CASE("enums list the allowed values") {
+    CHECK(violations(hil::api::job_status_shape, "COMPLETED").empty());
+    CHECK(violations(hil::api::job_status_shape, "IN_PROGRESS").empty());
+    CHECK(violations(hil::api::job_status_shape, "completed") ==
+          strings{"Member must satisfy enum value set: [SUBMITTED, IN_PROGRESS, COMPLETED, FAILED]"});
+    CHECK(violations(hil::api::job_status_shape, "").size() == 1);
+    CHECK(violations(hil::api::datastore_status_shape, "ACTIVE").empty());
+    CHECK(violations(hil::api::datastore_status_shape, "DELETED").empty());
+    CHECK(violations(hil::api::datastore_status_shape, "GONE") ==
+          strings{"Member must satisfy enum value set: [CREATING, CREATE_FAILED, ACTIVE, DELETING, DELETED]"});
+}
+
+TEST_CASE("validation_report words one error as AWS does") {
+    hil::api::validation_report r;
+    CHECK(r.empty());
+    r.check("jobId", hil::api::job_id_shape, "X");
+    REQUIRE_FALSE(r.empty());
+    CHECK(r.message() ==
+          "1 validation error detected: Value 'X' at 'jobId' failed to satisfy constraint: "
+          "Member must satisfy regular expression pattern: [0-9a-z]+");
+}
+
+TEST_CASE("validation_report joins several errors with '; ' and counts them") {
+    hil::api::validation_report r;
+    r.check("datastoreId", hil::api::datastore_id_shape, "abc");
+    r.check("jobId", hil::api::job_id_shape, "X");
+    CHECK(r.message() ==
+          "2 validation errors detected: Value 'abc' at 'datastoreId' failed to satisfy constraint: "
+          "Member must satisfy regular expression pattern: [0-9a-z]{32}; Value 'X' at 'jobId' failed to satisfy "
+          "constraint: Member must satisfy regular expression pattern: [0-9a-z]+");
+
+    hil::api::validation_report empty_job;
+    empty_job.check("jobId", hil::api::job_id_shape, "");
+    CHECK(empty_job.message() ==
+          "2 validation errors detected: Value '' at 'jobId' failed to satisfy constraint: Member must have length "
+          "greater than or equal to 1; Value '' at 'jobId' failed to satisfy constraint: " + k_pattern_lower);
+
+    hil::api::validation_report valid;
+    valid.check("jobId", hil::api::job_id_shape, "abc");
+    valid.check("datastoreId", hil::api::datastore_id_shape, std::string(32, '0'));
+    CHECK(valid.empty());
+}
+
+TEST_CASE("validation_report quotes long or invalid values safely") {
+    hil::api::validation_report r;
+    r.check("jobId", hil::api::job_id_shape, std::string(100, 'A'));
+    const auto m = r.message();
+    CHECK(m.find("Value '" + std::string(64, 'A') + "...' at 'jobId'") != std::string::npos);
+    CHECK(m.find(std::string(65, 'A')) == std::string::npos);
+    CHECK(hil::test::is_valid_utf8(m));
+
+    hil::api::validation_report bad_bytes;
+    bad_bytes.check("jobId", hil::api::job_id_shape, "a\xFF");
+    CHECK(bad_bytes.message().find("Value 'a\xEF\xBF\xBD' at 'jobId'") != std::string::npos);
+    CHECK(hil::test::is_valid_utf8(bad_bytes.message()));
+}
+
+TEST_CASE("display_value cuts at 64 code points and adds ...") {
+    using hil::api::display_value;
+    CHECK(display_value("") == "");
+    CHECK(display_value("abc") == "abc");
+    CHECK(display_value(std::string(64, 'x')) == std::string(64, 'x'));
+    CHECK(display_value(std::string(65, 'x')) == std::string(64, 'x') + "...");
+    CHECK(display_value(std::string(1000, 'x')) == std::string(64, 'x') + "...");
+    CHECK(display_value("abcdef", 3) == "abc...");
+    // The cut falls between code points, never inside one.
+    std::string e65;
+    for (int i = 0; i < 65; ++i) e65 += "\xC3\xA9";
+    const auto cut = display_value(e65);
+    CHECK(cut == e65.substr(0, 128) + "...");
+    CHECK(hil::test::is_valid_utf8(cut));
+    // NUL is a valid code point and is kept.
+    CHECK(display_value(std::string("a\0b", 3)) == std::string("a\0b", 3));
+}
+
+TEST_CASE("display_value replaces invalid UTF-8 with U+FFFD") {
+    using hil::api::display_value;
+    const std::string fffd = "\xEF\xBF\xBD";
+    CHECK(display_value("\xFF") == fffd);
+    CHECK(display_value("a\x80z") == "a" + fffd + "z");            // lone continuation byte
+    CHECK(display_value("ab\xC3") == "ab" + fffd);                  // truncated sequence
+    CHECK(display_value("\xC0\xAF") == fffd + fffd);                // overlong '/'
+    CHECK(display_value("\xED\xA0\x80") == fffd + fffd + fffd);     // UTF-16 surrogate
+    CHECK(display_value("\xF4\x90\x80\x80").find(fffd) == 0);      // above U+10FFFF
+    CHECK(display_value("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");  // a valid 4-byte emoji stays
+    CHECK(display_value("caf\xC3\xA9") == "caf\xC3\xA9");
+    for (const std::string junk : {"\xFE\xFF\x80", "\xC3\x28", "\xE2\x82", "x\xF0\x9F\x98"}) {
+        CHECK(hil::test::is_valid_utf8(display_value(junk)));
+    }
+    std::string all_bytes;
+    for (int b = 0; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
+    CHECK(hil::test::is_valid_utf8(display_value(all_bytes, 1000)));
+}

@@ -1,0 +1,94 @@
+// Helpers shared by the unit tests: temporary files that clean up after themselves, a UTF-8
+// checker written independently of the code under test, and valid model values to vary.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <unistd.h>
+
+#include "store/model.hpp"
+
+namespace hil::test {
+
+// A fresh path under the system temp folder, unique per process and call; whatever ends up
+// there (a file, its SQLite -wal/-shm companions, or a folder tree) is removed on destruction.
+class temp_path {
+public:
+    explicit temp_path(std::string_view stem = "hil-unit") {
+        static std::atomic<unsigned> counter{0};
+        const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+        path_ = std::filesystem::temp_directory_path() /
+                (std::string(stem) + "-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) + "-" +
+                 std::to_string(counter.fetch_add(1)));
+    }
+    temp_path(const temp_path&) = delete;
+    temp_path& operator=(const temp_path&) = delete;
+    ~temp_path() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+        for (const char* suffix : {"-wal", "-shm", "-journal"}) std::filesystem::remove(path_.string() + suffix, ec);
+    }
+
+    const std::filesystem::path& path() const { return path_; }
+    std::string str() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+inline void write_file(const std::filesystem::path& p, std::string_view text) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+// Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF.
+inline bool is_valid_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = 0;
+        std::uint32_t cp = 0;
+        if (c < 0x80) { ++i; continue; }
+        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1Fu; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0Fu; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07u; }
+        else return false;
+        if (i + len > s.size()) return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF) return false;
+        if (cp >= 0xD800 && cp <= 0xDFFF) return false;
+        i += len;
+    }
+    return true;
+}
+
+inline constexpr std::string_view k_datastore_a = "b3d1c5e2a4f6078e9d0c1b2a3f4e5d6c";
+inline constexpr std::string_view k_datastore_b = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+inline store::datastore make_datastore(std::string_view id, std::string name = "radiology") {
+    return {std::string(id), std::move(name), "ACTIVE"};
+}
+
+inline store::import_job make_job(std::string_view datastore_id, std::string job_id) {
+    store::import_job j;
+    j.job_id = std::move(job_id);
+    j.datastore_id = std::string(datastore_id);
+    j.job_name = "ct-chest-batch-01";
+    j.job_status = "COMPLETED";
+    j.data_access_role_arn = "arn:aws:iam::123456789012:role/ImportRole";
+    j.input_s3_uri = "s3://inbox/ct/";
+    j.output_s3_uri = "s3://results/imports/";
+    return j;
+}
+
+}  // namespace hil::test
