@@ -66,10 +66,10 @@ test("a malformed datastoreId is a ValidationException (400) with the AWS-style 
              "Member must satisfy regular expression pattern: [0-9a-z]{32}",
   }));
 
-test("an unknown job is a ResourceNotFoundException (404)", () =>
+test("an unknown job is a ResourceNotFoundException (404) whose message names it", () =>
   expect_error({ datastoreId: datastore_id, jobId: "jsnosuchjob" }, {
     type: ResourceNotFoundException,
     status: 404,
     fault: "client",
-    message: /\S/,
+    message: /\bjsnosuchjob\b/,
   }));

@@ -59,8 +59,8 @@ class ErrorTest(unittest.TestCase):
                           "Member must satisfy regular expression pattern: [0-9a-z]{32}",
                           datastore_id="ABC")
 
-    def test_unknown_job_is_a_resource_not_found_exception(self):
-        self.assert_error("ResourceNotFoundException", 404, re.compile(r"\S"), job_id="pynosuchjob")
+    def test_unknown_job_is_a_resource_not_found_exception_naming_it(self):
+        self.assert_error("ResourceNotFoundException", 404, re.compile(r"\bpynosuchjob\b"), job_id="pynosuchjob")
 
 
 if __name__ == "__main__":
