@@ -44,7 +44,7 @@ api::result<reply> counts_reply(control_plane& p, std::string_view status) {
 }
 
 api::result<reply> reset(control_plane& p) {
-    if (auto s = p.data.reset_to_baseline(); !s) return s.err();
+    if (auto s = p.data.reset_to_baseline(p.clock.now()); !s) return s.err();
     p.faults.replace(p.startup_faults);
     p.journal.clear();
     p.limiter.clear();

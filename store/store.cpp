@@ -136,9 +136,11 @@ struct store::impl {
     sqlite3* db = nullptr;
     bool baseline_marked = false;
     bool baseline_copied = false;  // the baseline tables hold the marked state
+    api::epoch_millis baseline_at = 0;  // when mark_baseline() was called
     statement find_job;
     statement find_datastore;
     statement update_progress;
+    statement shift_progress;
     statement upsert_datastore;
     statement upsert_job;
     statement list_datastores;
@@ -281,6 +283,8 @@ api::result<std::unique_ptr<store>> store::open(const std::string& path) {
         {&im->update_progress,
          "UPDATE import_jobs SET job_status = ?3, ended_at_ms = ?4, message = ?5, polls = ?6, steps_reached = ?7 "
          "WHERE datastore_id = ?1 AND job_id = ?2"},
+        {&im->shift_progress,
+         "UPDATE import_jobs SET progress_started_ms = progress_started_ms + ?1 WHERE progression IS NOT NULL"},
         {&im->upsert_datastore,
          "INSERT INTO datastores (datastore_id, datastore_name, datastore_status) VALUES (?1, ?2, ?3) "
          "ON CONFLICT (datastore_id) DO UPDATE SET datastore_name = excluded.datastore_name, "
@@ -396,20 +400,33 @@ api::result<store_counts> store::counts() {
     return c;
 }
 
-api::status store::mark_baseline() {
+api::status store::mark_baseline(api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
     impl_->baseline_marked = true;
     impl_->baseline_copied = false;
+    impl_->baseline_at = now;
     return api::ok_status();
 }
 
-api::status store::reset_to_baseline() {
+api::status store::reset_to_baseline(api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
-    if (!impl_->baseline_copied) return api::ok_status();  // nothing has changed since the mark
-    return impl_->transaction([&] {
-        return impl_->exec("DELETE FROM import_jobs; DELETE FROM datastores;"
-                           "INSERT INTO datastores SELECT * FROM baseline_datastores;"
-                           "INSERT INTO import_jobs SELECT * FROM baseline_import_jobs;");
+    if (!impl_->baseline_marked) return api::ok_status();
+    const api::epoch_millis shift = now - impl_->baseline_at;
+    if (!impl_->baseline_copied && shift == 0) return api::ok_status();  // nothing has changed since the mark
+    // Even with no row changed, time has moved time-based progressions on: restarting their
+    // clocks is a change, so the marked rows are set aside first.
+    if (auto s = impl_->ensure_baseline_copied(); !s) return s;
+    return impl_->transaction([&]() -> api::status {
+        if (auto s = impl_->exec("DELETE FROM import_jobs; DELETE FROM datastores;"
+                                 "INSERT INTO datastores SELECT * FROM baseline_datastores;"
+                                 "INSERT INTO import_jobs SELECT * FROM baseline_import_jobs;");
+            !s) {
+            return s;
+        }
+        statement::use q(impl_->shift_progress);
+        q.bind_int(1, shift);
+        if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot restart job progressions");
+        return api::ok_status();
     });
 }
 

@@ -73,8 +73,12 @@ public:
 
     api::result<store_counts> counts();
 
-    api::status mark_baseline();
-    api::status reset_to_baseline();
+    // Records the current contents, as of `now`, as the state reset_to_baseline() returns to.
+    api::status mark_baseline(api::epoch_millis now = 0);
+    // Restores the marked rows, then moves every progression's started_at forward by the
+    // time since the mark, so that at `now` each time-based progression is exactly as far
+    // along as it was at the mark (a reset restarts its clock). Pass times from one clock.
+    api::status reset_to_baseline(api::epoch_millis now = 0);
 
 private:
     struct impl;
