@@ -1,0 +1,91 @@
+// harness: the real emulator started in-process on an ephemeral loopback port, driven by a
+// manual clock so that time-based progression and throttling are exact, plus small helpers
+// for the control API's JSON.
+//
+//   scenario_server srv(scenario_config(), fixtures_json);  // or {} for no data
+//   auto res = srv.call(http::verb::get, job_target(ds, job));
+//   srv.clock().advance(500);
+//
+// Each test builds its own server, so no state leaks between tests.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "api/clock.hpp"
+#include "server/config.hpp"
+#include "server/emulator.hpp"
+#include "server/logger.hpp"
+#include "tests/server/http_client.hpp"
+
+namespace hil::test {
+
+namespace http = server::http;
+using headers = std::vector<std::pair<std::string, std::string>>;
+
+// 2026-11-29T08:00:00Z: where every manual clock starts.
+inline constexpr api::epoch_millis k_start = 1'764'403'200'000;
+
+// port 0, two threads, no data, journal on, control API open.
+server::config scenario_config();
+
+class scenario_server {
+public:
+    // Serves `fixtures_json` (written to a temp file and passed as --fixtures) when given,
+    // else what cfg names. Fails the current test when create() or listen() fail.
+    explicit scenario_server(server::config cfg, std::string_view fixtures_json = {});
+    scenario_server(const scenario_server&) = delete;
+    scenario_server& operator=(const scenario_server&) = delete;
+    ~scenario_server();
+
+    unsigned short port() const { return port_; }
+    api::manual_clock& clock() { return clock_; }
+    server::emulator& emulator() { return *emulator_; }
+
+    // One request on a fresh connection.
+    response call(http::verb method, std::string_view target, std::string body = {}, const headers& extra = {});
+    response get(std::string_view target, const headers& extra = {}) { return call(http::verb::get, target, {}, extra); }
+
+private:
+    std::string fixture_path_;
+    api::manual_clock clock_{k_start};
+    std::ostringstream log_stream_;
+    server::logger log_;
+    std::unique_ptr<server::emulator> emulator_;
+    std::thread runner_;
+    unsigned short port_ = 0;
+};
+
+std::string job_target(std::string_view datastore_id, std::string_view job_id);
+
+// A datastore and jobs in fixture JSON, for building documents in tests.
+std::string datastore_json(std::string_view id, std::string_view name = "scenario");
+// A COMPLETED job unless `extra` (raw members, e.g. R"("progression":[...])") says more;
+// `status` is its jobStatus.
+std::string job_json(std::string_view datastore_id, std::string_view job_id, std::string_view status = "COMPLETED",
+                     std::string_view extra = {});
+std::string document(const std::vector<std::string>& datastores, const std::vector<std::string>& jobs,
+                     const std::vector<std::string>& faults = {});
+
+// The body parsed as JSON (object or array); fails the test when it is not JSON.
+rapidjson::Document body_json(const response& res);
+// jobProperties.jobStatus of a GetDICOMImportJob answer; fails the test on anything else.
+std::string job_status(const response& res);
+// A SigV4-shaped Authorization header for `access_key_id` (the signature is not checked).
+std::string sigv4_authorization(std::string_view access_key_id);
+
+}  // namespace hil::test
+
+namespace hil::test {
+
+// status, x-amzn-ErrorType == `type`, and a {"message"} body containing `fragment`.
+void expect_error(const response& res, unsigned status, std::string_view type, std::string_view fragment);
+
+}  // namespace hil::test
