@@ -38,7 +38,23 @@ void session::do_read() {
     parser_->body_limit(options_.body_limit);
     stream_.expires_after(options_.read_timeout);
     reading_ = true;
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&session::on_header, shared_from_this()));
+}
+
+void session::on_header(beast::error_code ec, std::size_t bytes) {
+    if (ec || parser_->is_done()) return on_read(ec, bytes);
+    auto read_body = [self = shared_from_this()](beast::error_code wec, std::size_t) {
+        if (wec) return self->on_read(wec, 0);
+        http::async_read(self->stream_, self->buffer_, *self->parser_,
+                         beast::bind_front_handler(&session::on_read, self));
+    };
+    // curl and other clients wait (curl: one second) for this before sending a large body.
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+        static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+        return net::async_write(stream_, net::buffer(k_continue.data(), k_continue.size()), std::move(read_body));
+    }
+    read_body({}, 0);
 }
 
 void session::on_read(beast::error_code ec, std::size_t) {

@@ -30,6 +30,7 @@ public:
 
 private:
     void do_read();
+    void on_header(beast::error_code ec, std::size_t bytes);
     void on_read(beast::error_code ec, std::size_t bytes);
     void deliver(routed&& r);
     void send(response&& res);
