@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <memory>
@@ -193,4 +194,47 @@ TEST_CASE("a folder given as the database path is InternalServerException") {
     const auto s = store::open(dir.str());
     REQUIRE_FALSE(s.ok());
     CHECK(s.err().code() == error_code::internal_server);
+}
+
+namespace {
+
+// Runs `sql` on the database file through a second connection, as another process could.
+void tamper(const std::string& path, const char* sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    const std::string message = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    REQUIRE_MESSAGE(rc == SQLITE_OK, message);
+}
+
+}  // namespace
+
+TEST_CASE("an SQLite failure while reading a job is InternalServerException") {
+    hil::test::temp_path db("hil-store-tamper-jobs");
+    auto s = open_store(db.str());
+    seed(*s);
+    tamper(db.str(), "DROP TABLE import_jobs; CREATE TABLE import_jobs (unrelated TEXT);");
+    const auto found = s->find_import_job(k_datastore_a, "abc123");
+    REQUIRE_FALSE(found.ok());
+    CHECK(found.err().code() == error_code::internal_server);
+}
+
+TEST_CASE("an SQLite failure while telling datastore from job is never not-found") {
+    hil::test::temp_path db("hil-store-tamper-datastores");
+    auto s = open_store(db.str());
+    seed(*s);
+    // The job lookup still works and misses; the follow-up datastore lookup then fails.
+    tamper(db.str(), "PRAGMA foreign_keys=OFF; DROP TABLE datastores;");
+    const auto missing = s->find_import_job(k_datastore_a, "nosuchjob");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.err().code() == error_code::internal_server);
+    const auto has = s->has_datastore(k_datastore_a);
+    REQUIRE_FALSE(has.ok());
+    CHECK(has.err().code() == error_code::internal_server);
+    const auto c = s->counts();
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.err().code() == error_code::internal_server);
 }
