@@ -1,0 +1,46 @@
+-- wrk script: GetDICOMImportJob requests spread over random paths from paths.txt
+-- ("<status> <path>" lines written by gen_fixture.py).
+--   HIL_BENCH_PATHS  the paths file
+--   HIL_BENCH_MIX    "hit,miss,invalid" percentages (default "80,10,10"): existing jobs (200),
+--                    unknown jobs or datastores (404), invalid ids (400)
+-- Requests are formatted once in init(), so per request wrk only picks one at random.
+-- done() prints one line "HILBENCH {json}" that bench.py parses.
+
+local pools = { ["200"] = {}, ["404"] = {}, ["400"] = {} }
+local cut_hit, cut_miss
+
+function init(args)
+    local file = assert(io.open(os.getenv("HIL_BENCH_PATHS"), "r"))
+    for line in file:lines() do
+        local status, path = line:match("^(%d+) (.+)$")
+        local pool = pools[status]
+        pool[#pool + 1] = wrk.format("GET", path)
+    end
+    file:close()
+    local hit, miss = (os.getenv("HIL_BENCH_MIX") or "80,10,10"):match("^(%d+),(%d+),(%d+)$")
+    cut_hit = tonumber(hit)
+    cut_miss = cut_hit + tonumber(miss)
+    math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
+end
+
+function request()
+    local r = math.random(100)
+    local pool
+    if r <= cut_hit then
+        pool = pools["200"]
+    elseif r <= cut_miss then
+        pool = pools["404"]
+    else
+        pool = pools["400"]
+    end
+    return pool[math.random(#pool)]
+end
+
+function done(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format(
+        'HILBENCH {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
+        '"timeout":%d,"non2xx":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+        summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.timeout, e.status,
+        latency:percentile(50), latency:percentile(99), latency.max))
+end

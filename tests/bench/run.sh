@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The benchmark: builds a Release binary into build-bench/, then runs tests/bench/bench.py
+# (emulator and nginx side by side, interleaved rounds, medians) and writes
+# tests/bench/results/latest.{md,json}. Extra arguments go to bench.py, e.g.
+#   tests/bench/run.sh --rounds 5 --duration 10
+#   tests/bench/run.sh --data /tmp/hil-bench-data     # keep and reuse the generated files
+# Needs wrk, nginx and taskset (Debian: wrk nginx util-linux) and 2 or more CPUs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+for tool in wrk nginx taskset python3; do
+  command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is missing (apt-get install wrk nginx)" >&2; exit 1; }
+done
+if [[ $(nproc) -lt 2 ]]; then echo "run.sh: needs 2 CPUs (server on one, wrk on the other)" >&2; exit 1; fi
+build_dir=${HIL_BENCH_BUILD_DIR:-build-bench}
+# GCC 12's optimizer reports false positives (-Wnull-dereference inside Boost.Asio's strand,
+# -Wrestrict in std::string concatenation) that only optimized builds see; keep them warnings.
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS="-Wno-error=null-dereference -Wno-error=restrict" >/dev/null
+HIL_BUILD_DIR="$build_dir" HIL_BUILD_TYPE=Release HIL_BUILD_TESTS=OFF HIL_BUILD_JOBS=${HIL_BUILD_JOBS:-2} \
+  scripts/build healthimaging-local
+exec python3 tests/bench/bench.py --binary "$build_dir/healthimaging-local" --command "tests/bench/run.sh $*" "$@"
