@@ -256,12 +256,13 @@ TEST_CASE("token guard: --admin-token makes every control route but health need 
     cfg.admin_token = "s3cret";
     scenario_server srv(cfg, startup_fixture());
     for (const auto& [method, path] : k_guarded) {
-        CAPTURE(method);
-        CAPTURE(path);
+        const std::string what = std::string(method) + " " + path;
+        CAPTURE(what);
         const auto verb = http::string_to_verb(method);
         expect_error(srv.call(verb, path), 401, "UnauthorizedException", "");
         expect_error(srv.call(verb, path, {}, {{"Authorization", "Bearer wrong"}}), 401, "UnauthorizedException", "");
-        expect_error(srv.call(verb, path, {}, {{"Authorization", "Bearer s3cret "}}), 401, "UnauthorizedException", "");
+        expect_error(srv.call(verb, path, {}, {{"Authorization", "Bearer s3cre"}}), 401, "UnauthorizedException", "");
+        expect_error(srv.call(verb, path, {}, {{"Authorization", "Bearer s3cretX"}}), 401, "UnauthorizedException", "");
         expect_error(srv.call(verb, path, {}, {{"Authorization", "s3cret"}}), 401, "UnauthorizedException", "");
     }
     CHECK(srv.get("/_emulator/health").result_int() == 200);
@@ -279,7 +280,8 @@ TEST_CASE("--no-admin: only health answers; the rest is 404 UnknownOperationExce
     scenario_server srv(cfg, startup_fixture());
     CHECK(srv.get("/_emulator/health").result_int() == 200);
     for (const auto& [method, path] : k_guarded) {
-        CAPTURE(path);
+        const std::string what = std::string(method) + " " + path;
+        CAPTURE(what);
         expect_error(srv.call(http::string_to_verb(method), path), 404, "UnknownOperationException", "No operation matches");
     }
     CHECK(srv.get(job_target(ds, "steady")).result_int() == 200);

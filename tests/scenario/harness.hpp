@@ -30,7 +30,7 @@ namespace hil::test {
 namespace http = server::http;
 using headers = std::vector<std::pair<std::string, std::string>>;
 
-// 2026-11-29T08:00:00Z: where every manual clock starts.
+// 2025-11-29T08:00:00Z: where every manual clock starts.
 inline constexpr api::epoch_millis k_start = 1'764'403'200'000;
 
 // port 0, two threads, no data, journal on, control API open.

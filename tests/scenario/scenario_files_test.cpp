@@ -171,14 +171,19 @@ TEST_CASE("scenario folder: reset brings every scenario back to its start") {
     for (int i = 0; i < 4; ++i) srv.get(target(polling));
     srv.get(target(throttled));
     srv.get(target(conflict));
-    srv.clock().advance(5000);
     CHECK(srv.get("/_emulator/state").body() != before);
     REQUIRE(srv.call(http::verb::post, "/_emulator/reset").result_int() == 200);
     CHECK(srv.get("/_emulator/state").body() == before);
     CHECK(job_status(srv.get(target(polling))) == "SUBMITTED");
-    CHECK(job_status(srv.get(target(timed))) == "SUBMITTED");
     CHECK(srv.get(target(throttled)).result_int() == 429);
     CHECK(srv.get(target(conflict)).result_int() == 409);
+    // Later, the timed job has completed; a reset restarts its clock.
+    srv.clock().advance(5000);
+    CHECK(job_status(srv.get(target(timed))) == "COMPLETED");
+    REQUIRE(srv.call(http::verb::post, "/_emulator/reset").result_int() == 200);
+    CHECK(job_status(srv.get(target(timed))) == "SUBMITTED");
+    srv.clock().advance(3000);
+    CHECK(job_status(srv.get(target(timed))) == "COMPLETED");
 }
 
 }  // namespace

@@ -74,10 +74,12 @@ TEST_CASE("--throttle comes before faults: a throttled call spends no fault budg
     auto cfg = scenario_config();
     cfg.throttling = *server::parse_throttle_policy("1:1");
     scenario_server srv(cfg, document({datastore_json(ds)}, {job_json(ds, "job")}));
-    REQUIRE(srv.call(http::verb::post, "/_emulator/faults", R"({"jobId":"job","error":"ConflictException","times":1})")
+    REQUIRE(srv.call(http::verb::post, "/_emulator/faults", R"({"jobId":"job","error":"ConflictException","times":2})")
                 .result_int() == 201);
     CHECK(srv.get(job_target(ds, "job")).result_int() == 409);
-    CHECK(srv.get(job_target(ds, "job")).result_int() == 429);
+    CHECK(srv.get(job_target(ds, "job")).result_int() == 429);  // the fault is not consulted
+    srv.clock().advance(1000);
+    CHECK(srv.get(job_target(ds, "job")).result_int() == 409);  // so it still has its second firing
     srv.clock().advance(1000);
     CHECK(srv.get(job_target(ds, "job")).result_int() == 200);
 }
