@@ -32,6 +32,27 @@ struct fixture_problem {
 
 [[noreturn]] void fail(const std::string& pointer, std::string reason) { throw fixture_problem{pointer, std::move(reason)}; }
 
+// Where a value sits, as a JSON pointer that is only spelled out when a message needs it:
+// a million jobs would otherwise cost a million "/jobs/N" strings that are never read.
+// REQUIRES: `base` outlives the place.
+class place {
+public:
+    place(std::string_view base) : base_(base) {}  // NOLINT(google-explicit-constructor): a pointer is a place
+    place(std::string_view list, std::size_t index) : base_(list), index_(index) {}
+    std::string str() const {
+        std::string out(base_);
+        if (index_ != k_no_index) out += "/" + std::to_string(index_);
+        return out;
+    }
+
+private:
+    static constexpr std::size_t k_no_index = static_cast<std::size_t>(-1);
+    std::string_view base_;
+    std::size_t index_ = k_no_index;
+};
+
+[[noreturn]] void fail(const place& where, std::string reason) { fail(where.str(), std::move(reason)); }
+
 std::string type_name(const json& v) {
     switch (v.GetType()) {
         case rapidjson::kNullType: return "null";
@@ -48,21 +69,27 @@ std::string type_name(const json& v) {
 // Walks one object, checking each member as it is taken and refusing any left over.
 class object_reader {
 public:
-    object_reader(const json& v, std::string pointer, std::initializer_list<std::string_view> allowed)
-        : value_(v), pointer_(std::move(pointer)) {
-        if (!v.IsObject()) fail(pointer_, "must be an object, not " + type_name(v));
+    // A bit per allowed member finds repeats without a set of strings per object.
+    object_reader(const json& v, place where, std::initializer_list<std::string_view> allowed)
+        : value_(v), where_(where) {
+        if (!v.IsObject()) fail(where_, "must be an object, not " + type_name(v));
+        std::uint64_t seen = 0;
+        static_assert(sizeof(seen) * 8 >= 16, "the largest allowed list (fault rules) has 15 members");
         for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
             const std::string_view name(it->name.GetString(), it->name.GetStringLength());
-            if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+            const auto found = std::find(allowed.begin(), allowed.end(), name);
+            if (found == allowed.end()) {
                 std::string expected;
                 for (const auto a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
                 fail(at(name), "unknown member (expected one of: " + expected + ")");
             }
-            if (!seen_.insert(std::string(name)).second) fail(at(name), "member given twice");
+            const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(found - allowed.begin());
+            if (seen & bit) fail(at(name), "member given twice");
+            seen |= bit;
         }
     }
 
-    std::string at(std::string_view member) const { return pointer_ + "/" + std::string(member); }
+    std::string at(std::string_view member) const { return where_.str() + "/" + std::string(member); }
     const json* find(std::string_view member) const {
         const auto it = value_.FindMember(rapidjson::StringRef(member.data(), member.size()));
         return it == value_.MemberEnd() ? nullptr : &it->value;
@@ -77,7 +104,7 @@ public:
     std::string required_string(std::string_view member) const {
         auto s = optional_string(member);
         if (!s) fail(at(member), "required member is missing");
-        return *s;
+        return std::move(*s);
     }
     std::string required(std::string_view member, const api::string_shape& shape) const {
         auto s = required_string(member);
@@ -131,25 +158,25 @@ private:
     }
 
     const json& value_;
-    std::string pointer_;
-    std::set<std::string> seen_;
+    place where_;
 };
 
 template <class Fn>
 void for_each_item(const object_reader& top, std::string_view member, Fn&& fn) {
     const json* list = top.find(member);
     if (!list) return;
-    if (!list->IsArray()) fail(top.at(member), "must be an array, not " + type_name(*list));
-    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) fn((*list)[i], top.at(member) + "/" + std::to_string(i));
+    const std::string list_pointer = top.at(member);
+    if (!list->IsArray()) fail(list_pointer, "must be an array, not " + type_name(*list));
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) fn((*list)[i], place(list_pointer, i));
 }
 
-datastore read_datastore(const json& v, const std::string& pointer) {
+datastore read_datastore(const json& v, const place& pointer) {
     const object_reader r(v, pointer, {"datastoreId", "datastoreName", "datastoreStatus"});
     return {r.required("datastoreId", api::datastore_id_shape), r.required("datastoreName", api::datastore_name_shape),
             r.required("datastoreStatus", api::datastore_status_shape)};
 }
 
-progression_step read_step(const json& v, const std::string& pointer) {
+progression_step read_step(const json& v, const place& pointer) {
     const object_reader r(v, pointer, {"jobStatus", "afterPolls", "afterSeconds", "message", "endedAt"});
     progression_step step;
     step.job_status = r.required("jobStatus", api::job_status_shape);
@@ -166,7 +193,7 @@ progression_step read_step(const json& v, const std::string& pointer) {
     return step;
 }
 
-job_progress read_progress(const json& v, const std::string& pointer, std::size_t steps) {
+job_progress read_progress(const json& v, const place& pointer, std::size_t steps) {
     const object_reader r(v, pointer, {"polls", "stepsReached", "startedAt"});
     job_progress p;
     p.polls = r.optional_whole("polls").value_or(0);
@@ -176,7 +203,7 @@ job_progress read_progress(const json& v, const std::string& pointer, std::size_
     return p;
 }
 
-import_job read_job(const json& v, const std::string& pointer, api::epoch_millis now) {
+import_job read_job(const json& v, const place& pointer, api::epoch_millis now) {
     const object_reader r(v, pointer,
                           {"jobId", "datastoreId", "jobName", "jobStatus", "dataAccessRoleArn", "inputS3Uri",
                            "outputS3Uri", "submittedAt", "endedAt", "message", "progression", "progress"});
@@ -209,7 +236,7 @@ import_job read_job(const json& v, const std::string& pointer, api::epoch_millis
     return j;
 }
 
-fault_rule read_fault(const json& v, const std::string& pointer) {
+fault_rule read_fault(const json& v, const place& pointer) {
     const object_reader r(v, pointer,
                           {"id", "operation", "datastoreId", "jobId", "accessKeyId", "error", "message", "retryAfter",
                            "delayMs", "dropConnection", "times", "after", "probability", "seed", "fired"});
@@ -310,7 +337,7 @@ api::result<fixture_document> read_fixture_file(const fs::path& path, api::epoch
 
 api::result<fixture_document> parse_fixture(std::string_view text, std::string_view source, api::epoch_millis now) {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
         const auto [line, column] = line_and_column(text, doc.GetErrorOffset());
         return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
@@ -320,9 +347,9 @@ api::result<fixture_document> parse_fixture(std::string_view text, std::string_v
     out.source = std::string(source);
     try {
         const object_reader top(doc, "", {"datastores", "jobs", "faults"});
-        for_each_item(top, "datastores", [&](const json& v, const std::string& p) { out.datastores.push_back(read_datastore(v, p)); });
-        for_each_item(top, "jobs", [&](const json& v, const std::string& p) { out.jobs.push_back(read_job(v, p, now)); });
-        for_each_item(top, "faults", [&](const json& v, const std::string& p) { out.faults.push_back(read_fault(v, p)); });
+        for_each_item(top, "datastores", [&](const json& v, const place& p) { out.datastores.push_back(read_datastore(v, p)); });
+        for_each_item(top, "jobs", [&](const json& v, const place& p) { out.jobs.push_back(read_job(v, p, now)); });
+        for_each_item(top, "faults", [&](const json& v, const place& p) { out.faults.push_back(read_fault(v, p)); });
     } catch (const fixture_problem& p) {
         return fixture_error(source, p.pointer.empty() ? "/" : p.pointer, p.reason);
     }
@@ -331,7 +358,7 @@ api::result<fixture_document> parse_fixture(std::string_view text, std::string_v
 
 api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view text, std::string_view source) {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
         const auto [line, column] = line_and_column(text, doc.GetErrorOffset());
         return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
@@ -341,7 +368,7 @@ api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view text, st
     try {
         if (doc.IsObject() && doc.HasMember("faults")) {
             const object_reader top(doc, "", {"faults"});
-            for_each_item(top, "faults", [&](const json& v, const std::string& p) { rules.push_back(read_fault(v, p)); });
+            for_each_item(top, "faults", [&](const json& v, const place& p) { rules.push_back(read_fault(v, p)); });
         } else if (doc.IsArray()) {
             for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) rules.push_back(read_fault(doc[i], "/" + std::to_string(i)));
         } else {
