@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -303,6 +304,22 @@ TEST_CASE("read_fixture_path reads a folder's *.json files in name order, not it
     CHECK(r.value()[0].datastores.at(0).datastore_id == k_ds_a);
     CHECK(r.value()[1].source == (dir.path() / "b.json").string());
     CHECK(r.value()[1].datastores.at(0).datastore_id == k_ds_b);
+}
+
+TEST_CASE("read_fixture_path sorts by name whatever order the folder lists") {
+    // Enough files, made in a scrambled order, that a directory listing which happened to
+    // be sorted is vanishingly unlikely.
+    hil::test::temp_path dir("hil-fixtures-order");
+    std::filesystem::create_directories(dir.path());
+    const std::vector<std::string> made = {"m", "c", "x", "a", "q", "f", "z", "b", "k", "d", "t", "h", "o", "e", "w", "g"};
+    for (const auto& name : made) hil::test::write_file(dir.path() / (name + ".json"), "{}");
+    const auto r = hil::store::read_fixture_path(dir.str());
+    REQUIRE(r.ok());
+    std::vector<std::string> read;
+    for (const auto& d : r.value()) read.push_back(std::filesystem::path(d.source).stem().string());
+    auto sorted = made;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(read == sorted);
 }
 
 TEST_CASE("read_fixture_path names the bad file in a folder") {
