@@ -26,7 +26,6 @@
 
 namespace hil::server {
 
-inline constexpr std::string_view k_control_prefix = "/_emulator/";
 inline constexpr std::string_view k_health_path = "/_emulator/health";
 
 // Everything the control API reads and changes.

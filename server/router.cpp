@@ -1,8 +1,11 @@
 #include "server/router.hpp"
 
+#include <algorithm>
+#include <array>
 #include <ctime>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 
 #include "server/sigv4.hpp"
 #include "server/uri_path.hpp"
@@ -16,6 +19,47 @@ bool is_label(std::string_view segment) {
 }
 
 constexpr std::string_view k_internal_message = "An unexpected error occurred during processing of the request.";
+
+// The request path's segments, decoded as split_path decodes them but without a string per
+// segment: a segment without '%' is a view of the target itself. Only the first k_max are
+// kept (no route is longer; router::add checks), beyond that just the count.
+class path_segments {
+public:
+    static constexpr std::size_t k_max = 8;
+
+    explicit path_segments(std::string_view path) {
+        if (path.empty() || path.front() != '/') return;
+        // Decoding never lengthens a segment, so this never reallocates under the views.
+        if (path.find('%') != std::string_view::npos) decoded_.reserve(path.size());
+        path.remove_prefix(1);
+        while (true) {
+            const auto slash = path.find('/');
+            add(path.substr(0, slash));
+            if (slash == std::string_view::npos) break;
+            path.remove_prefix(slash + 1);
+        }
+    }
+    std::size_t size() const { return count_; }
+    std::string_view operator[](std::size_t i) const { return views_[i]; }
+
+private:
+    void add(std::string_view raw) {
+        if (count_ < k_max) {
+            if (raw.find('%') == std::string_view::npos) {
+                views_[count_] = raw;
+            } else {
+                const auto start = decoded_.size();
+                decoded_ += percent_decode(raw);
+                views_[count_] = std::string_view(decoded_).substr(start);
+            }
+        }
+        ++count_;
+    }
+
+    std::array<std::string_view, k_max> views_{};
+    std::size_t count_ = 0;
+    std::string decoded_;
+};
 
 }  // namespace
 
@@ -35,9 +79,34 @@ std::string http_date(api::epoch_millis t) {
     return {buf, n};
 }
 
+namespace {
+
+// The Date text of the current second, per thread: it changes once a second, and strftime
+// for every answer was a measurable share of the CPU. Keyed by the second asked for, so a
+// manual clock in tests gets the same text as http_date.
+std::string_view cached_http_date(api::epoch_millis t) {
+    struct cache {
+        api::epoch_millis second = -1;
+        std::array<char, 40> text{};
+        std::size_t size = 0;
+    };
+    thread_local cache c;
+    const api::epoch_millis second = t / 1000;
+    if (second != c.second || c.size == 0) {
+        const auto text = http_date(t);
+        c.size = std::min(text.size(), c.text.size());
+        std::copy_n(text.data(), c.size, c.text.data());
+        c.second = second;
+    }
+    return {c.text.data(), c.size};
+}
+
+}  // namespace
+
 void router::add(route r) {
     compiled_route c{std::move(r), {}};
     c.segments = split_path(c.def.path_template);
+    if (c.segments.size() > path_segments::k_max) throw std::logic_error("route longer than the router's path_segments");
     routes_.push_back(std::move(c));
 }
 
@@ -45,8 +114,9 @@ bool router::authorized(const request& req) const {
     if (extras_.admin_token.empty()) return true;
     const auto header = req[http::field::authorization];
     constexpr std::string_view bearer = "Bearer ";
-    return header.size() == bearer.size() + extras_.admin_token.size() && header.substr(0, bearer.size()) == bearer &&
-           header.substr(bearer.size()) == extras_.admin_token;
+    // The scheme is case-insensitive (RFC 9110); the token is not.
+    return header.size() == bearer.size() + extras_.admin_token.size() &&
+           beast::iequals(header.substr(0, bearer.size()), bearer) && header.substr(bearer.size()) == extras_.admin_token;
 }
 
 routed router::route_request(const request& req) {
@@ -60,7 +130,7 @@ routed router::route_request(const request& req) {
     std::optional<store::fault_action> fault;
     std::optional<api::result<reply>> outcome;
     try {
-        const auto segments = split_path(target_path(req.target()));
+        const path_segments segments(target_path(req.target()));
         for (const auto& r : routes_) {
             if (r.segments.size() != segments.size()) continue;
             bool same_shape = true;
@@ -136,7 +206,9 @@ routed router::route_request(const request& req) {
         finish(out.res, keep_alive, request_id);
     }
 
-    const bool is_control = found && found->def.kind != route_kind::api;
+    // The journal is of API calls: the control API's own paths, matched or not, stay out.
+    const bool is_control = found ? found->def.kind != route_kind::api
+                                  : target_path(req.target()).substr(0, k_control_prefix.size()) == k_control_prefix;
     if (extras_.journal && extras_.journal->enabled() && !is_control) {
         journal_entry e;
         e.time = clock_.now();
@@ -172,7 +244,7 @@ response router::error_response(const api::error& err, unsigned http_version, bo
 void router::finish(response& res, bool keep_alive, std::string request_id) {
     res.set(http::field::content_type, "application/json");
     res.set("x-amzn-RequestId", request_id);
-    res.set(http::field::date, http_date(clock_.now()));
+    res.set(http::field::date, cached_http_date(clock_.now()));
     res.keep_alive(keep_alive);
     res.prepare_payload();
 }

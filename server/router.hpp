@@ -53,6 +53,9 @@ struct label_shape {
     const api::string_shape* shape;
 };
 
+// The emulator's own paths live under this prefix, which no AWS operation uses.
+inline constexpr std::string_view k_control_prefix = "/_emulator/";
+
 enum class route_kind {
     api,           // an AWS operation
     control,       // the emulator's own API, guarded by the admin token
