@@ -33,7 +33,7 @@ api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const
         docs.push_back(std::move(sample).value());
     }
     std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value()));
-    if (auto s = store::apply_fixtures(docs, *e->store_, e->faults_); !s) return s.err();
+    if (auto s = store::apply_fixtures(std::move(docs), *e->store_, e->faults_); !s) return s.err();
     // What POST /_emulator/reset returns to.
     if (auto s = e->store_->mark_baseline(clock.now()); !s) return s.err();
     e->plane_.startup_faults = e->faults_.list();

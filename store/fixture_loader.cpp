@@ -7,12 +7,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <map>
-#include <set>
+#include <unordered_map>
 #include <sstream>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "api/operations.hpp"
 #include "api/shapes.hpp"
@@ -37,7 +43,10 @@ struct fixture_problem {
 // REQUIRES: `base` outlives the place.
 class place {
 public:
-    place(std::string_view base) : base_(base) {}  // NOLINT(google-explicit-constructor): a pointer is a place
+    // Implicit: every JSON pointer is a place.
+    place(std::string_view base) : base_(base) {}       // NOLINT(google-explicit-constructor)
+    place(const std::string& base) : base_(base) {}     // NOLINT(google-explicit-constructor)
+    place(const char* base) : base_(base) {}            // NOLINT(google-explicit-constructor)
     place(std::string_view list, std::size_t index) : base_(list), index_(index) {}
     std::string str() const {
         std::string out(base_);
@@ -73,8 +82,7 @@ public:
     object_reader(const json& v, place where, std::initializer_list<std::string_view> allowed)
         : value_(v), where_(where) {
         if (!v.IsObject()) fail(where_, "must be an object, not " + type_name(v));
-        std::uint64_t seen = 0;
-        static_assert(sizeof(seen) * 8 >= 16, "the largest allowed list (fault rules) has 15 members");
+        std::uint64_t seen = 0;  // the longest allowed list (fault rules) has 15 members
         for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
             const std::string_view name(it->name.GetString(), it->name.GetStringLength());
             const auto found = std::find(allowed.begin(), allowed.end(), name);
@@ -324,13 +332,35 @@ api::error fixture_error(std::string_view source, std::string_view place, std::s
     return api::error::validation("fixture " + std::string(source) + ": " + std::string(place) + ": " + std::string(reason));
 }
 
+// Gives the heap's free pages back to the system after a big load, whose parse trees and
+// job copies would otherwise stay in the resident set for the life of the process.
+void release_free_memory() {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
 api::result<fixture_document> read_fixture_file(const fs::path& path, api::epoch_millis now) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return fixture_error(path.string(), "file", "cannot be read");
-    std::ostringstream text;
-    text << in.rdbuf();
+    // One buffer of the file's size: a stream copy would hold the text twice (half a
+    // gigabyte each for a million jobs).
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    std::string text;
+    if (!ec) {
+        text.resize(static_cast<std::size_t>(size));
+        in.read(text.data(), static_cast<std::streamsize>(text.size()));
+        text.resize(static_cast<std::size_t>(in.gcount()));
+    }
+    if (ec || in.peek() != std::char_traits<char>::eof()) {  // not a plain file, or it grew: read the rest
+        in.clear();
+        std::ostringstream rest;
+        rest << in.rdbuf();
+        text += rest.str();
+    }
     if (in.bad()) return fixture_error(path.string(), "file", "read failed");
-    return parse_fixture(text.str(), path.string(), now);
+    return parse_fixture(text, path.string(), now);
 }
 
 }  // namespace
@@ -405,13 +435,29 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
     return docs;
 }
 
-api::status apply_fixtures(const std::vector<fixture_document>& documents, store& into, fault_rules& faults,
-                           load_mode mode) {
+namespace {
+
+// A job's identity as views into the documents being applied, so that checking a million
+// jobs for duplicates copies no strings.
+struct job_key {
+    std::string_view datastore_id;
+    std::string_view job_id;
+    bool operator==(const job_key&) const = default;
+};
+
+struct job_key_hash {
+    std::size_t operator()(const job_key& k) const noexcept {
+        const std::hash<std::string_view> h;
+        return h(k.job_id) ^ (h(k.datastore_id) * 0x9e3779b97f4a7c15ULL);
+    }
+};
+
+}  // namespace
+
+api::status apply_fixtures(std::vector<fixture_document> documents, store& into, fault_rules& faults, load_mode mode) {
     std::map<std::string, std::string, std::less<>> datastore_places;
-    std::map<std::pair<std::string, std::string>, std::string> job_places;
     std::map<std::string, std::string, std::less<>> fault_places;
     std::vector<datastore> datastores;
-    std::vector<import_job> jobs;
     std::vector<fault_rule> rules;
     for (const auto& doc : documents) {
         for (std::size_t i = 0; i < doc.datastores.size(); ++i) {
@@ -426,13 +472,26 @@ api::status apply_fixtures(const std::vector<fixture_document>& documents, store
     if (mode == load_mode::merge) {
         for (const auto& existing : faults.list()) fault_places.emplace(existing.id, "the running fault rules");
     }
-    for (const auto& doc : documents) {
+    std::size_t job_count = 0;
+    for (const auto& doc : documents) job_count += doc.jobs.size();
+    // Each job's first place, as (document, index): the place text is built only for a duplicate.
+    std::unordered_map<job_key, std::pair<std::size_t, std::size_t>, job_key_hash> job_places;
+    job_places.reserve(job_count);
+    const std::string* known_datastore = nullptr;  // jobs come in runs of one datastore: skip repeated look-ups
+    for (std::size_t n = 0; n < documents.size(); ++n) {
+        const auto& doc = documents[n];
         for (std::size_t i = 0; i < doc.jobs.size(); ++i) {
             const auto& j = doc.jobs[i];
-            const std::string pointer = "/jobs/" + std::to_string(i);
-            const auto [it, fresh] = job_places.emplace(std::pair{j.datastore_id, j.job_id}, doc.source + " " + pointer);
-            if (!fresh) return fixture_error(doc.source, pointer + "/jobId",
-                                             "job " + j.job_id + " of datastore " + j.datastore_id + " is already declared at " + it->second);
+            const std::string_view job_id = j.job_id;
+            const std::string_view datastore_id = j.datastore_id;
+            const auto [it, fresh] = job_places.try_emplace(job_key{datastore_id, job_id}, n, i);
+            if (!fresh) {
+                const auto& first = documents[it->second.first];
+                return fixture_error(doc.source, "/jobs/" + std::to_string(i) + "/jobId",
+                                     "job " + j.job_id + " of datastore " + j.datastore_id + " is already declared at " +
+                                         first.source + " /jobs/" + std::to_string(it->second.second));
+            }
+            if (known_datastore && j.datastore_id == *known_datastore) continue;
             if (!datastore_places.count(j.datastore_id)) {
                 bool known = false;
                 if (mode == load_mode::merge) {
@@ -441,11 +500,11 @@ api::status apply_fixtures(const std::vector<fixture_document>& documents, store
                     known = stored.value();
                 }
                 if (!known) {
-                    return fixture_error(doc.source, pointer + "/datastoreId",
+                    return fixture_error(doc.source, "/jobs/" + std::to_string(i) + "/datastoreId",
                                          "datastore " + j.datastore_id + " is not declared in the fixtures' datastores");
                 }
             }
-            jobs.push_back(j);
+            known_datastore = &j.datastore_id;
         }
         for (std::size_t i = 0; i < doc.faults.size(); ++i) {
             const auto& f = doc.faults[i];
@@ -457,7 +516,18 @@ api::status apply_fixtures(const std::vector<fixture_document>& documents, store
             rules.push_back(f);
         }
     }
+    job_places = {};  // its keys view the jobs about to be moved
+    std::vector<import_job> jobs;
+    if (documents.size() == 1) {
+        jobs = std::move(documents.front().jobs);
+    } else {
+        jobs.reserve(job_count);
+        for (auto& doc : documents) std::move(doc.jobs.begin(), doc.jobs.end(), std::back_inserter(jobs));
+    }
+    documents = {};
     if (auto s = into.load(datastores, jobs, mode); !s) return s;
+    jobs = {};
+    if (job_count >= 10'000) release_free_memory();
     if (mode == load_mode::replace) {
         faults.replace(std::move(rules));
     } else if (auto added = faults.add(std::move(rules)); !added) {

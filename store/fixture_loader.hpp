@@ -44,7 +44,8 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
 // documents (and, merging, with running fault ids) and jobs whose datastore is neither in
 // them nor (merging) already stored are refused before anything is written, and the rows go
 // in as one transaction. `replace` first removes every datastore, job and fault rule.
-api::status apply_fixtures(const std::vector<fixture_document>& documents, store& into, fault_rules& faults,
+// Takes the documents by value so their jobs move into the store's load instead of being copied.
+api::status apply_fixtures(std::vector<fixture_document> documents, store& into, fault_rules& faults,
                            load_mode mode = load_mode::merge);
 
 // A fixture document holding exactly these rows and rules (with progress and fired counts),

@@ -141,6 +141,52 @@ TEST_CASE("timestamps become whole milliseconds") {
     CHECK(stamp("1764403200.004") == 1764403200004);
 }
 
+// The loader parses numbers without RapidJSON's full-precision mode (faster, and that mode
+// misbehaves on inputs like 0e99); every millisecond must still come back exactly, both as
+// people write it and as write_fixture (GET /_emulator/state) writes it.
+TEST_CASE("every millisecond fraction round-trips through the fixture format") {
+    std::vector<hil::store::import_job> jobs;
+    for (const long long base : {0LL, 1700000000LL, 1764403199LL, 253402300797LL}) {
+        for (long long millis = 0; millis < 1000; ++millis) {
+            hil::store::import_job j;
+            j.job_id = "j" + std::to_string(jobs.size());
+            j.datastore_id = k_ds_a;
+            j.job_name = "n";
+            j.job_status = "COMPLETED";
+            j.data_access_role_arn = "arn:aws:iam::123456789012:role/ImportRole";
+            j.input_s3_uri = "s3://inbox/ct/";
+            j.output_s3_uri = "s3://results/imports/";
+            j.submitted_at = base * 1000 + millis;
+            j.ended_at = (base + 1) * 1000 + (999 - millis);
+            jobs.push_back(std::move(j));
+        }
+    }
+    const hil::store::datastore ds{k_ds_a, "radiology-prod", "ACTIVE"};
+    const auto text = hil::store::write_fixture({ds}, jobs, {});
+    const auto r = parse_fixture(text, "state.json");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message()));
+    REQUIRE(r.value().jobs.size() == jobs.size());
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        if (r.value().jobs[i].submitted_at != jobs[i].submitted_at || r.value().jobs[i].ended_at != jobs[i].ended_at) {
+            if (wrong++ < 5) FAIL_CHECK("job " << i << ": " << *jobs[i].submitted_at << " came back as " << *r.value().jobs[i].submitted_at);
+        }
+    }
+    CHECK(wrong == 0);
+    // As people write them: three decimals, trailing zeros or not.
+    const auto stamp = [](const std::string& seconds) {
+        const auto p = parse_fixture(doc(datastore_json(k_ds_a), with(with(k_job, "1700000000.123", seconds),
+                                                                      R"("endedAt": 1700000321.5, )", "")),
+                                     "t.json");
+        REQUIRE_MESSAGE(p.ok(), (p.ok() ? "" : p.err().message()));
+        return *p.value().jobs[0].submitted_at;
+    };
+    CHECK(stamp("253402300798.999") == 253402300798999);
+    CHECK(stamp("1700000000.100") == 1700000000100);
+    CHECK(stamp("1700000000.001") == 1700000000001);
+    CHECK(stamp("1.7000000001e9") == 1700000000100);
+}
+
 TEST_CASE("an empty document and empty lists are fine") {
     for (const std::string text : {"{}", R"({"datastores": [], "jobs": [], "faults": []})"}) {
         const auto r = parse_fixture(text, "t.json");
