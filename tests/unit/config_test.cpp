@@ -35,8 +35,11 @@ private:
 
 config_outcome parse(std::vector<const char*> args, std::map<std::string, std::string> env = {}) {
     fake_env e(std::move(env));
-    args.insert(args.begin(), "healthimaging-local");
-    return hil::server::parse_config(static_cast<int>(args.size()), args.data(), lookup);
+    std::vector<const char*> argv;
+    argv.reserve(args.size() + 1);
+    argv.push_back("healthimaging-local");
+    for (const char* a : args) argv.push_back(a);
+    return hil::server::parse_config(static_cast<int>(argv.size()), argv.data(), lookup);
 }
 
 config_outcome parse_ok(std::vector<const char*> args, std::map<std::string, std::string> env = {}) {
