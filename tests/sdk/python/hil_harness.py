@@ -9,6 +9,7 @@ import queue
 import re
 import subprocess
 import threading
+import unittest
 
 # Nothing from the machine may steer botocore (profiles, real keys, retry or endpoint settings,
 # instance metadata): drop every AWS_ variable and set only dummy ones. This runs on import,
@@ -96,3 +97,26 @@ def make_client(endpoint, **config):
         aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         config=Config(**config) if config else None,
     )
+
+
+class ServerTestCase(unittest.TestCase):
+    """A Server for the whole class (each test module holds one), stopped after its last test."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def make_client(self, **config):
+        """make_client() on this class's server, closed when the test ends."""
+        client = make_client(self.server.endpoint, **config)
+        self.addCleanup(client.close)
+        return client
+
+    def get(self, client, job_id):
+        return client.get_dicom_import_job(datastoreId=DATASTORE_ID, jobId=job_id)

@@ -9,21 +9,10 @@ import boto3
 import hil_harness
 from hil_harness import DATASTORE_ID
 
-server = None
 
-
-def setUpModule():
-    global server
-    server = hil_harness.Server()
-
-
-def tearDownModule():
-    server.stop()
-
-
-class EndpointFromEnvironmentTest(unittest.TestCase):
+class EndpointFromEnvironmentTest(hil_harness.ServerTestCase):
     def get_without_endpoint(self, variable, job_id):
-        os.environ[variable] = server.endpoint
+        os.environ[variable] = self.server.endpoint
         self.addCleanup(os.environ.pop, variable, None)
         # Region and keys come from the environment too (set by hil_harness).
         client = boto3.session.Session().client("medical-imaging")

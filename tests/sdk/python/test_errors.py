@@ -8,25 +8,11 @@ from botocore.exceptions import ClientError
 import hil_harness
 from hil_harness import DATASTORE_ID
 
-server = None
 
-
-def setUpModule():
-    global server
-    server = hil_harness.Server()
-
-
-def tearDownModule():
-    server.stop()
-
-
-class ErrorTest(unittest.TestCase):
+class ErrorTest(hil_harness.ServerTestCase):
     def setUp(self):
         # One attempt, so the retryable errors (429, 500) surface at once instead of after backoff.
-        self.client = hil_harness.make_client(server.endpoint, retries={"total_max_attempts": 1})
-
-    def tearDown(self):
-        self.client.close()
+        self.client = self.make_client(retries={"total_max_attempts": 1})
 
     def assert_error(self, name, status, message, datastore_id=DATASTORE_ID, job_id="pyfull"):
         exception_class = getattr(self.client.exceptions, name)

@@ -5,28 +5,14 @@ import unittest
 import hil_harness
 from hil_harness import DATASTORE_ID, ROLE_ARN
 
-server = None
-
-
-def setUpModule():
-    global server
-    server = hil_harness.Server()
-
-
-def tearDownModule():
-    server.stop()
-
 
 def utc(*args):
     return datetime.datetime(*args, tzinfo=datetime.timezone.utc)
 
 
-class GetJobTest(unittest.TestCase):
+class GetJobTest(hil_harness.ServerTestCase):
     def setUp(self):
-        self.client = hil_harness.make_client(server.endpoint)
-
-    def tearDown(self):
-        self.client.close()
+        self.client = self.make_client()
 
     def test_job_with_every_member_timestamps_as_datetimes_with_ms(self):
         out = self.client.get_dicom_import_job(datastoreId=DATASTORE_ID, jobId="pyfull")

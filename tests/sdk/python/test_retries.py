@@ -4,46 +4,26 @@
 import unittest
 
 import hil_harness
-from hil_harness import DATASTORE_ID
-
-server = None
 
 
-def setUpModule():
-    global server
-    server = hil_harness.Server()
-
-
-def tearDownModule():
-    server.stop()
-
-
-class RetryTest(unittest.TestCase):
-    def get(self, client, job_id):
-        return client.get_dicom_import_job(datastoreId=DATASTORE_ID, jobId=job_id)
-
-    def client(self, **config):
-        c = hil_harness.make_client(server.endpoint, **config)
-        self.addCleanup(c.close)
-        return c
-
+class RetryTest(hil_harness.ServerTestCase):
     def test_legacy_default_retries_two_throttling_exceptions(self):
-        out = self.get(self.client(), "pylegacythrottle2")
+        out = self.get(self.make_client(), "pylegacythrottle2")
         self.assertEqual(out["jobProperties"]["jobId"], "pylegacythrottle2")
         self.assertEqual(out["ResponseMetadata"]["RetryAttempts"], 2)
 
     def test_legacy_default_retries_two_internal_server_exceptions(self):
-        out = self.get(self.client(), "pylegacyinternal2")
+        out = self.get(self.make_client(), "pylegacyinternal2")
         self.assertEqual(out["jobProperties"]["jobId"], "pylegacyinternal2")
         self.assertEqual(out["ResponseMetadata"]["RetryAttempts"], 2)
 
     def test_standard_mode_retries_two_throttling_exceptions(self):
-        out = self.get(self.client(retries={"mode": "standard"}), "pystdthrottle2")
+        out = self.get(self.make_client(retries={"mode": "standard"}), "pystdthrottle2")
         self.assertEqual(out["jobProperties"]["jobId"], "pystdthrottle2")
         self.assertEqual(out["ResponseMetadata"]["RetryAttempts"], 2)
 
     def test_standard_mode_gives_up_after_three_attempts(self):
-        client = self.client(retries={"mode": "standard"})
+        client = self.make_client(retries={"mode": "standard"})
         with self.assertRaises(client.exceptions.ThrottlingException) as caught:
             self.get(client, "pystdthrottle5")
         meta = caught.exception.response["ResponseMetadata"]
