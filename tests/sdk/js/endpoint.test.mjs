@@ -2,20 +2,16 @@
 // code under test usually does (contract section 9). Runs in its own process (node --test
 // runs each file separately), so the variables cannot leak into the other tests.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 
 import { GetDICOMImportJobCommand, MedicalImagingClient } from "@aws-sdk/client-medical-imaging";
 
-import { datastore_id, start_server } from "./harness.mjs";
+import { datastore_id, use_server } from "./harness.mjs";
 
-let server;
-before(async () => {
-  server = await start_server();
-});
-after(async () => {
+const server = use_server();
+after(() => {
   delete process.env.AWS_ENDPOINT_URL_MEDICAL_IMAGING;
   delete process.env.AWS_ENDPOINT_URL;
-  await server?.stop();
 });
 
 async function get_without_endpoint(jobId) {

@@ -1,7 +1,7 @@
 // Every error GetDICOMImportJob declares must reach JS code as the client package's own
 // modeled exception class, with the status, fault side and message the emulator sent.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   AccessDeniedException,
@@ -14,22 +14,13 @@ import {
   ValidationException,
 } from "@aws-sdk/client-medical-imaging";
 
-import { datastore_id, make_client, start_server } from "./harness.mjs";
+import { datastore_id, use_server } from "./harness.mjs";
 
-let server;
-let client;
-before(async () => {
-  server = await start_server();
-  // One attempt, so the retryable errors (429, 500) surface at once instead of after backoff.
-  client = make_client(server.endpoint, { maxAttempts: 1 });
-});
-after(async () => {
-  client?.destroy();
-  await server?.stop();
-});
+// One attempt, so the retryable errors (429, 500) surface at once instead of after backoff.
+const server = use_server({ client: { maxAttempts: 1 } });
 
 function expect_error(input, { type, status, fault, message }) {
-  return assert.rejects(client.send(new GetDICOMImportJobCommand(input)), (err) => {
+  return assert.rejects(server.client.send(new GetDICOMImportJobCommand(input)), (err) => {
     assert.ok(err instanceof type, `expected ${type.name}, got ${err?.constructor?.name}: ${err?.message}`);
     assert.ok(err instanceof MedicalImagingServiceException);
     assert.equal(err.name, type.name);

@@ -1,24 +1,13 @@
 // GetDICOMImportJob success path through the AWS SDK for JavaScript v3.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { GetDICOMImportJobCommand } from "@aws-sdk/client-medical-imaging";
+import { datastore_id, get_job, use_server } from "./harness.mjs";
 
-import { datastore_id, make_client, start_server } from "./harness.mjs";
-
-let server;
-let client;
-before(async () => {
-  server = await start_server();
-  client = make_client(server.endpoint);
-});
-after(async () => {
-  client?.destroy();
-  await server?.stop();
-});
+const server = use_server({ client: {} });
 
 test("a job with every member comes back complete, timestamps as Dates with milliseconds", async () => {
-  const out = await client.send(new GetDICOMImportJobCommand({ datastoreId: datastore_id, jobId: "jsfull" }));
+  const out = await get_job(server.client, "jsfull");
   assert.equal(out.$metadata.httpStatusCode, 200);
   assert.equal(out.$metadata.attempts, 1);
   assert.match(out.$metadata.requestId ?? "", /\S/, "x-amzn-RequestId should reach $metadata.requestId");
@@ -40,7 +29,7 @@ test("a job with every member comes back complete, timestamps as Dates with mill
 });
 
 test("a job without the optional members comes back without them", async () => {
-  const out = await client.send(new GetDICOMImportJobCommand({ datastoreId: datastore_id, jobId: "jsminimal" }));
+  const out = await get_job(server.client, "jsminimal");
   const props = out.jobProperties;
   assert.deepEqual(props, {
     jobId: "jsminimal",

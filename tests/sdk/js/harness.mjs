@@ -6,9 +6,10 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import readline from "node:readline";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { MedicalImagingClient } from "@aws-sdk/client-medical-imaging";
+import { GetDICOMImportJobCommand, MedicalImagingClient } from "@aws-sdk/client-medical-imaging";
 
 // Nothing from the machine may steer the SDK (profiles, real keys, retry or endpoint settings,
 // instance metadata): drop every AWS_ variable and set only dummy ones.
@@ -80,3 +81,25 @@ export async function start_server() {
 export function make_client(endpoint, extra = {}) {
   return new MedicalImagingClient({ endpoint, region: "us-east-1", credentials: dummy_credentials, ...extra });
 }
+
+// Registers before/after hooks in the calling test file: start_server() before its first test,
+// stop() after its last. With `client` (options for make_client, {} for none) it also makes one
+// client there and destroys it before the server stops. The returned object gets `endpoint` and
+// `client` once the before hook has run.
+export function use_server({ client } = {}) {
+  const handle = {};
+  let server;
+  before(async () => {
+    server = await start_server();
+    handle.endpoint = server.endpoint;
+    if (client) handle.client = make_client(server.endpoint, client);
+  });
+  after(async () => {
+    handle.client?.destroy();
+    await server?.stop();
+  });
+  return handle;
+}
+
+export const get_job = (client, jobId) =>
+  client.send(new GetDICOMImportJobCommand({ datastoreId: datastore_id, jobId }));

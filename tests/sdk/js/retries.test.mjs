@@ -1,42 +1,31 @@
 // What the JS SDK's retry logic does with the emulator's 429 and 500 answers (contract
 // section 6.1): the default standard mode makes 3 attempts in all, then gives up.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { GetDICOMImportJobCommand, ThrottlingException } from "@aws-sdk/client-medical-imaging";
+import { ThrottlingException } from "@aws-sdk/client-medical-imaging";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 
-import { datastore_id, make_client, start_server } from "./harness.mjs";
+import { get_job as get, make_client, use_server } from "./harness.mjs";
 
-let server;
-let default_client;
-before(async () => {
-  server = await start_server();
-  // No retry settings: exactly what a user gets. Throttling backoff is up to 1 s + 2 s here.
-  default_client = make_client(server.endpoint);
-});
-after(async () => {
-  default_client?.destroy();
-  await server?.stop();
-});
-
-const get = (client, jobId) => client.send(new GetDICOMImportJobCommand({ datastoreId: datastore_id, jobId }));
+// No retry settings: exactly what a user gets. Throttling backoff is up to 1 s + 2 s here.
+const server = use_server({ client: {} });
 
 test("two ThrottlingExceptions (429) are retried and the third attempt succeeds", async () => {
-  const out = await get(default_client, "jsthrottle2");
+  const out = await get(server.client, "jsthrottle2");
   assert.equal(out.jobProperties.jobId, "jsthrottle2");
   assert.equal(out.$metadata.attempts, 3);
   assert.ok(out.$metadata.totalRetryDelay > 0, "the SDK should have backed off between attempts");
 });
 
 test("two InternalServerExceptions (500) are retried and the third attempt succeeds", async () => {
-  const out = await get(default_client, "jsinternal2");
+  const out = await get(server.client, "jsinternal2");
   assert.equal(out.jobProperties.jobId, "jsinternal2");
   assert.equal(out.$metadata.attempts, 3);
 });
 
 test("throttling longer than 3 attempts fails with ThrottlingException after exactly 3", async () => {
-  await assert.rejects(get(default_client, "jsthrottle5"), (err) => {
+  await assert.rejects(get(server.client, "jsthrottle5"), (err) => {
     assert.ok(err instanceof ThrottlingException, `got ${err?.name}: ${err?.message}`);
     assert.equal(err.$metadata.httpStatusCode, 429);
     assert.equal(err.$metadata.attempts, 3);

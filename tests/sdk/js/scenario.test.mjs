@@ -7,20 +7,13 @@
 // so nothing left by earlier runs or other suites is touched.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { GetDICOMImportJobCommand } from "@aws-sdk/client-medical-imaging";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 
-import { datastore_id, dummy_credentials, make_client, start_server } from "./harness.mjs";
+import { datastore_id, dummy_credentials, get_job as get, make_client, use_server } from "./harness.mjs";
 
-let server;
-before(async () => {
-  server = await start_server();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = use_server();
 
 // A job id no other run uses: [0-9a-z], at most 32 characters.
 const unique_job = (tag) => `js${tag}${randomBytes(8).toString("hex")}`;
@@ -53,7 +46,6 @@ const job_document = (jobId, extra = {}) => ({
 
 const add_job = (jobId, extra) => control("POST", "fixtures?mode=merge", { jobs: [job_document(jobId, extra)] });
 const journal = async (jobId) => (await control("GET", `requests?jobId=${jobId}`)).requests;
-const get = (client, jobId) => client.send(new GetDICOMImportJobCommand({ datastoreId: datastore_id, jobId }));
 
 // 3 attempts, 10 ms apart unless the server says otherwise with Retry-After.
 const quick_client = () => make_client(server.endpoint, { retryStrategy: new ConfiguredRetryStrategy(3, 10) });
