@@ -1,69 +1,23 @@
 #include "tests/scenario/harness.hpp"
 
 #include <doctest/doctest.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <random>
 
 namespace hil::test {
 
 server::config scenario_config() {
-    server::config cfg;
-    cfg.server.port = 0;
-    cfg.server.threads = 2;
-    cfg.server.shutdown_timeout = std::chrono::seconds(5);
-    cfg.empty = true;
+    server::config cfg = test_config();
     cfg.level = server::log_level::warn;
     return cfg;
 }
 
 scenario_server::scenario_server(server::config cfg, std::string_view fixtures_json)
-    : log_(cfg.level, log_stream_) {
-    if (!fixtures_json.empty()) {
-        // pid + counter + random: unique across parallel ctest runs and within one process.
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        fixture_path_ = (std::filesystem::temp_directory_path() /
-                         ("hil-scenario-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                          std::to_string(rd()) + ".json"))
-                            .string();
-        std::ofstream out(fixture_path_, std::ios::binary | std::ios::trunc);
-        out.write(fixtures_json.data(), static_cast<std::streamsize>(fixtures_json.size()));
-        REQUIRE_MESSAGE(out.good(), "cannot write " << fixture_path_);
-        cfg.fixture_paths = {fixture_path_};
-    }
-    auto created = server::emulator::create(cfg, clock_, log_);
-    REQUIRE_MESSAGE(created.ok(), (created.ok() ? std::string() : created.err().message()));
-    emulator_ = std::move(created).value();
-    auto bound = emulator_->listen();
-    REQUIRE_MESSAGE(bound.ok(), (bound.ok() ? std::string() : bound.err().message()));
-    port_ = bound.value().port();
-    runner_ = std::thread([this] { emulator_->run(); });
-}
-
-scenario_server::~scenario_server() {
-    if (runner_.joinable()) {
-        emulator_->stop();
-        runner_.join();
-    }
-    if (!fixture_path_.empty()) {
-        std::error_code ec;
-        std::filesystem::remove(fixture_path_, ec);
-    }
-}
+    : server_(std::move(cfg), fixtures_json, clock_) {}
 
 response scenario_server::call(http::verb method, std::string_view target, std::string body, const headers& extra) {
-    http_client c(port_);
+    http_client c(server_.port());
     headers h = extra;
     if (!body.empty()) h.emplace_back("Content-Type", "application/json");
     return c.request(method, target, h, std::move(body));
-}
-
-std::string job_target(std::string_view datastore_id, std::string_view job_id) {
-    return "/getDICOMImportJob/datastore/" + std::string(datastore_id) + "/job/" + std::string(job_id);
 }
 
 std::string datastore_json(std::string_view id, std::string_view name) {

@@ -1,6 +1,6 @@
-// harness: the real emulator started in-process on an ephemeral loopback port, driven by a
-// manual clock so that time-based progression and throttling are exact, plus small helpers
-// for the control API's JSON.
+// harness: the real emulator started in-process on an ephemeral loopback port (the server
+// ring's test_server), driven by a manual clock so that time-based progression and throttling
+// are exact, plus small helpers for the control API's JSON.
 //
 //   scenario_server srv(scenario_config(), fixtures_json);  // or {} for no data
 //   auto res = srv.call(http::verb::get, job_target(ds, job));
@@ -11,19 +11,16 @@
 
 #include <rapidjson/document.h>
 
-#include <memory>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "api/clock.hpp"
 #include "server/config.hpp"
 #include "server/emulator.hpp"
-#include "server/logger.hpp"
 #include "tests/server/http_client.hpp"
+#include "tests/server/test_server.hpp"
 
 namespace hil::test {
 
@@ -33,7 +30,7 @@ using headers = std::vector<std::pair<std::string, std::string>>;
 // 2025-11-29T08:00:00Z: where every manual clock starts.
 inline constexpr api::epoch_millis k_start = 1'764'403'200'000;
 
-// port 0, two threads, no data, journal on, control API open.
+// test_config() logging warnings only: port 0, two threads, no data, journal on, control API open.
 server::config scenario_config();
 
 class scenario_server {
@@ -41,29 +38,20 @@ public:
     // Serves `fixtures_json` (written to a temp file and passed as --fixtures) when given,
     // else what cfg names. Fails the current test when create() or listen() fail.
     explicit scenario_server(server::config cfg, std::string_view fixtures_json = {});
-    scenario_server(const scenario_server&) = delete;
-    scenario_server& operator=(const scenario_server&) = delete;
-    ~scenario_server();
 
-    unsigned short port() const { return port_; }
+    unsigned short port() const { return server_.port(); }
     api::manual_clock& clock() { return clock_; }
-    server::emulator& emulator() { return *emulator_; }
+    server::emulator& emulator() { return server_.emulator(); }
 
     // One request on a fresh connection.
     response call(http::verb method, std::string_view target, std::string body = {}, const headers& extra = {});
     response get(std::string_view target, const headers& extra = {}) { return call(http::verb::get, target, {}, extra); }
 
 private:
-    std::string fixture_path_;
+    // Declared first: the server reads it until it stops.
     api::manual_clock clock_{k_start};
-    std::ostringstream log_stream_;
-    server::logger log_;
-    std::unique_ptr<server::emulator> emulator_;
-    std::thread runner_;
-    unsigned short port_ = 0;
+    test_server server_;
 };
-
-std::string job_target(std::string_view datastore_id, std::string_view job_id);
 
 // A datastore and jobs in fixture JSON, for building documents in tests.
 std::string datastore_json(std::string_view id, std::string_view name = "scenario");

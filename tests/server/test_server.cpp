@@ -42,17 +42,19 @@ server::config test_config() {
     return cfg;
 }
 
-test_server::test_server(const server::config& cfg) : log_(cfg.level, log_stream_) { start(cfg); }
-
-test_server::test_server(server::config cfg, std::string_view fixtures_json) : log_(cfg.level, log_stream_) {
-    fixture_file_ = std::make_unique<temp_path>(".json");
-    fixture_file_->write(fixtures_json);
-    cfg.fixture_paths = {fixture_file_->str()};
-    start(cfg);
+const api::clock& wall_clock() {
+    static const api::system_clock clock;
+    return clock;
 }
 
-void test_server::start(const server::config& cfg) {
-    auto created = server::emulator::create(cfg, clock_, log_);
+test_server::test_server(server::config cfg, std::string_view fixtures_json, const api::clock& clock)
+    : log_(cfg.level, log_stream_) {
+    if (!fixtures_json.empty()) {
+        fixture_file_ = std::make_unique<temp_path>(".json");
+        fixture_file_->write(fixtures_json);
+        cfg.fixture_paths = {fixture_file_->str()};
+    }
+    auto created = server::emulator::create(cfg, clock, log_);
     REQUIRE_MESSAGE(created.ok(), (created.ok() ? std::string() : created.err().message()));
     emulator_ = std::move(created).value();
     auto bound = emulator_->listen();

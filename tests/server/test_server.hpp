@@ -5,6 +5,8 @@
 //   test_server srv(with_fixtures(cfg, files, json)); // or the built-in sample: cfg.empty = false
 //   http_client c(srv.port());
 //
+// The scenario ring's harness (tests/scenario) runs one of these on a manual clock.
+//
 // Every test builds its own server, so no state leaks between tests.
 #pragma once
 
@@ -43,27 +45,30 @@ private:
 // port 0, two threads, no data, short shutdown timeout.
 server::config test_config();
 
+// What a test_server runs on unless given another clock.
+const api::clock& wall_clock();
+
 class test_server {
 public:
-    // Starts serving. Fails the current test (doctest REQUIRE) when create() or listen() fail.
-    explicit test_server(const server::config& cfg);
-    // Writes `fixtures_json` to a temp file and serves it (cfg.fixture_paths is replaced).
-    test_server(server::config cfg, std::string_view fixtures_json);
+    // Starts serving what cfg names, on `clock` (which must outlive the server). When
+    // `fixtures_json` is not empty it is written to a temp file and served instead
+    // (cfg.fixture_paths is replaced). Fails the current test (doctest REQUIRE) when create()
+    // or listen() fail.
+    explicit test_server(server::config cfg, std::string_view fixtures_json = {},
+                         const api::clock& clock = wall_clock());
     test_server(const test_server&) = delete;
     test_server& operator=(const test_server&) = delete;
     ~test_server();
 
     unsigned short port() const { return port_; }
+    server::emulator& emulator() { return *emulator_; }
     // Stops the server and waits for run() to return. Idempotent.
     void stop();
     // What the server logged. REQUIRES: stop() was called (the log is written from server threads).
     std::string log_text() const;
 
 private:
-    void start(const server::config& cfg);
-
     std::unique_ptr<temp_path> fixture_file_;
-    api::system_clock clock_;
     std::ostringstream log_stream_;
     server::logger log_;
     std::unique_ptr<server::emulator> emulator_;
