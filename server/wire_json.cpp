@@ -3,69 +3,104 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstdlib>
 
 namespace hil::server {
 namespace {
 
-using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// Room for the longest epoch_seconds_text: a sign, 19 digits, a point and 3 decimals.
+using seconds_buffer = std::array<char, 24>;
 
-void write_string(json_writer& w, const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+std::string_view seconds_text(api::epoch_millis t, seconds_buffer& buf) {
+    const bool negative = t < 0;
+    const auto magnitude = negative ? 0 - static_cast<unsigned long long>(t) : static_cast<unsigned long long>(t);
+    char* p = buf.data();
+    if (negative) *p++ = '-';
+    p = std::to_chars(p, buf.data() + buf.size(), magnitude / 1000).ptr;
+    auto millis = static_cast<unsigned>(magnitude % 1000);
+    if (millis != 0) {
+        *p++ = '.';
+        const char digits[3] = {static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                                static_cast<char>('0' + millis % 10)};
+        std::size_t n = 3;
+        while (digits[n - 1] == '0') --n;
+        for (std::size_t i = 0; i < n; ++i) *p++ = digits[i];
+    }
+    return {buf.data(), static_cast<std::size_t>(p - buf.data())};
 }
 
-void write_timestamp(json_writer& w, const char* key, api::epoch_millis t) {
-    w.Key(key);
-    const auto text = epoch_seconds_text(t);
-    w.RawValue(text.data(), text.size(), rapidjson::kNumberType);
+// Appends `value` as a JSON string. Ids, ARNs and URIs never need escaping, so they are
+// copied whole; anything else goes through RapidJSON's writer, so the escaping is exactly
+// what it always was.
+void append_string(std::string& out, std::string_view value) {
+    const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
+    });
+    if (plain) {
+        out += '"';
+        out += value;
+        out += '"';
+        return;
+    }
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    out.append(buffer.GetString(), buffer.GetSize());
+}
+
+// Appends ,"key":"value" (no comma for the first member). `key` needs no escaping.
+void append_member(std::string& out, std::string_view key, std::string_view value) {
+    if (out.back() != '{') out += ',';
+    out += '"';
+    out += key;
+    out += "\":";
+    append_string(out, value);
+}
+
+void append_timestamp(std::string& out, std::string_view key, api::epoch_millis t) {
+    if (out.back() != '{') out += ',';
+    out += '"';
+    out += key;
+    out += "\":";
+    seconds_buffer buf;
+    out += seconds_text(t, buf);
 }
 
 }  // namespace
 
 std::string epoch_seconds_text(api::epoch_millis t) {
-    const bool negative = t < 0;
-    const auto magnitude = static_cast<unsigned long long>(negative ? -t : t);
-    std::string out = (negative ? "-" : "") + std::to_string(magnitude / 1000);
-    auto millis = static_cast<unsigned>(magnitude % 1000);
-    if (millis != 0) {
-        char frac[4] = {static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
-                        static_cast<char>('0' + millis % 10), 0};
-        std::string f(frac);
-        while (f.back() == '0') f.pop_back();
-        out += "." + f;
-    }
-    return out;
+    seconds_buffer buf;
+    return std::string(seconds_text(t, buf));
 }
 
 std::string get_dicom_import_job_body(const store::import_job& job) {
-    rapidjson::StringBuffer buffer;
-    json_writer w(buffer);
-    w.StartObject();
-    w.Key("jobProperties");
-    w.StartObject();
-    write_string(w, "jobId", job.job_id);
-    write_string(w, "jobName", job.job_name);
-    write_string(w, "jobStatus", job.job_status);
-    write_string(w, "datastoreId", job.datastore_id);
-    write_string(w, "dataAccessRoleArn", job.data_access_role_arn);
-    if (job.ended_at) write_timestamp(w, "endedAt", *job.ended_at);
-    if (job.submitted_at) write_timestamp(w, "submittedAt", *job.submitted_at);
-    write_string(w, "inputS3Uri", job.input_s3_uri);
-    write_string(w, "outputS3Uri", job.output_s3_uri);
-    if (job.message) write_string(w, "message", *job.message);
-    w.EndObject();
-    w.EndObject();
-    return {buffer.GetString(), buffer.GetSize()};
+    std::string body;
+    body.reserve(512);  // a typical job's body, so the string grows once at most
+    body += "{\"jobProperties\":{";
+    append_member(body, "jobId", job.job_id);
+    append_member(body, "jobName", job.job_name);
+    append_member(body, "jobStatus", job.job_status);
+    append_member(body, "datastoreId", job.datastore_id);
+    append_member(body, "dataAccessRoleArn", job.data_access_role_arn);
+    if (job.ended_at) append_timestamp(body, "endedAt", *job.ended_at);
+    if (job.submitted_at) append_timestamp(body, "submittedAt", *job.submitted_at);
+    append_member(body, "inputS3Uri", job.input_s3_uri);
+    append_member(body, "outputS3Uri", job.output_s3_uri);
+    if (job.message) append_member(body, "message", *job.message);
+    body += "}}";
+    return body;
 }
 
 std::string error_body(const api::error& err) {
-    rapidjson::StringBuffer buffer;
-    json_writer w(buffer);
-    w.StartObject();
-    write_string(w, "message", err.message());
-    w.EndObject();
-    return {buffer.GetString(), buffer.GetSize()};
+    std::string body;
+    body.reserve(err.message().size() + 16);
+    body += '{';
+    append_member(body, "message", err.message());
+    body += '}';
+    return body;
 }
 
 }  // namespace hil::server
