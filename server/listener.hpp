@@ -29,7 +29,7 @@ private:
     listener(net::io_context& ioc, router& routes, const server_options& options, session_tracker& tracker,
              logger& log);
     void do_accept();
-    void on_accept(beast::error_code ec, tcp::socket socket);
+    void on_accept(beast::error_code ec, session_socket socket);
 
     net::io_context& ioc_;
     tcp::acceptor acceptor_;

@@ -11,7 +11,7 @@ bool is_http_parse_error(const beast::error_code& ec) {
 
 }  // namespace
 
-session::session(tcp::socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
+session::session(session_socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
                  logger& log)
     : stream_(std::move(socket)), delay_timer_(stream_.get_executor()), routes_(routes), options_(options), tracker_(tracker), log_(log) {}
 

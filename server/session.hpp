@@ -20,7 +20,7 @@ class session_tracker;
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
+    session(session_socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
             logger& log);
     ~session();
 
@@ -37,7 +37,7 @@ private:
     void on_write(bool close, beast::error_code ec, std::size_t bytes);
     void do_close();
 
-    beast::tcp_stream stream_;
+    session_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     response res_;
