@@ -25,9 +25,10 @@ def binary_path(argv_path=None):
 class Server:
     """A running server; `port` is the real port it printed. Stderr is kept in `log`."""
 
-    def __init__(self, binary, *args, env=None, wait=True):
+    def __init__(self, binary, *args, env=None, wait=True, preexec_fn=None):
         self.proc = subprocess.Popen([binary, "--port", "0", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+                                     stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+                                     preexec_fn=preexec_fn)
         self.log = []
         self.port = None
         threading.Thread(target=self._drain_stderr, daemon=True).start()
