@@ -216,7 +216,7 @@ def test_kill_runtime(binary, seconds, iterations, jobs, rng):
             as_before += 1
         else:
             def show(c):
-                return {k[:6]: v for k, v in c.items()}
+                return {k[:4] + ".." + k[-3:]: v for k, v in c.items()}
             failures.append(f"iteration {i} ({'replace' if replace else 'merge'}, answered 200: {got_200}): "
                             f"state {show(found)}, expected {show(expected)} or {show(after)}")
     server.stop()
