@@ -3,13 +3,17 @@
 // A failed check calls abort(), which libFuzzer reports as a crash and saves the input for.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
 #include "api/clock.hpp"
+#include "server/control_handlers.hpp"
 #include "server/logger.hpp"
 #include "server/net.hpp"
 #include "server/request_ids.hpp"
+#include "server/request_journal.hpp"
+#include "server/throttle.hpp"
 #include "server/router.hpp"
 #include "store/fault_rules.hpp"
 #include "store/store.hpp"
@@ -28,8 +32,30 @@ private:
 
     api::manual_clock clock_{1'764'000'000'000};
     server::uuid_request_ids ids_{42};
+    store::fault_rules faults_;  // before store_: the sample's rules load into it
     std::unique_ptr<store::store> store_;
-    store::fault_rules faults_;
+    server::logger log_;
+    server::router router_;
+};
+
+// The control API's world: the same pieces plus a request journal, a throttle and the
+// /_emulator/ routes (open: no admin token). Made fresh per input, so what one input loads
+// cannot make a later answer (GET /_emulator/state) grow without bound.
+class control_world {
+public:
+    control_world();
+
+    server::router& routes() { return router_; }
+    store::store& data() { return *store_; }
+
+private:
+    api::manual_clock clock_{1'764'000'000'000};
+    server::uuid_request_ids ids_{42};
+    store::fault_rules faults_;  // before store_: the sample's rules load into it
+    std::unique_ptr<store::store> store_;
+    server::request_journal journal_{64};
+    server::throttle limiter_{server::throttle_policy{}, clock_};
+    server::control_plane plane_;
     server::logger log_;
     server::router router_;
 };
@@ -37,10 +63,16 @@ private:
 // Aborts with `what` on stderr unless `ok`.
 void require(bool ok, std::string_view what);
 
+// What check_response lets through beyond the API's answers.
+struct response_limits {
+    std::size_t max_body = 8 * 1024;  // larger than any API answer or error message needs
+    bool created_ok = false;          // 201 is a success too (POST /_emulator/faults)
+};
+
 // Every answer: a status that is 200 or in the error table; on an error, x-amzn-ErrorType
 // naming that table entry with the same status; Content-Type application/json, a request
 // id and a Date; a body that is valid UTF-8 JSON, an object with a string "message" on
 // errors; and a bounded size whatever the request was, so no input is echoed whole.
-void check_response(const server::response& res);
+void check_response(const server::response& res, const response_limits& limits = {});
 
 }  // namespace hil::fuzz

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build_dir=${HIL_FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-fuzz_router fuzz_fixture fuzz_http}
+targets=${FUZZ_TARGETS:-fuzz_router fuzz_fixture fuzz_http fuzz_sigv4 fuzz_query fuzz_fault_rules fuzz_control}
 cxx=${CXX_FUZZ:-$(command -v clang++-14 || command -v clang++)}
 
 cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -21,7 +21,8 @@ cmake --build "$build_dir" ${HIL_BUILD_JOBS:+-j "$HIL_BUILD_JOBS"} --target $tar
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-declare -A max_len=([fuzz_router]=4096 [fuzz_fixture]=16384 [fuzz_http]=20000)
+declare -A max_len=([fuzz_router]=4096 [fuzz_fixture]=16384 [fuzz_http]=20000 [fuzz_sigv4]=1024 [fuzz_query]=2048
+                    [fuzz_fault_rules]=8192 [fuzz_control]=16384)
 failed=0
 summary=()
 for t in $targets; do
