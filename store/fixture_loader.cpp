@@ -244,6 +244,18 @@ import_job read_job(const json& v, const place& pointer, api::epoch_millis now) 
     return j;
 }
 
+// "A, B, C": the names of the table rows that `keep` accepts, for "expected one of" messages.
+template <class Row, class Keep>
+std::string names_of(const Row* begin, const Row* end, Keep keep) {
+    std::string out;
+    for (auto it = begin; it != end; ++it) {
+        if (!keep(*it)) continue;
+        if (!out.empty()) out += ", ";
+        out += it->name;
+    }
+    return out;
+}
+
 fault_rule read_fault(const json& v, const place& pointer) {
     const object_reader r(v, pointer,
                           {"id", "operation", "datastoreId", "jobId", "accessKeyId", "error", "message", "retryAfter",
@@ -261,8 +273,7 @@ fault_rule read_fault(const json& v, const place& pointer) {
     if (f.operation) {
         op = api::find_operation(*f.operation);
         if (!op) {
-            std::string known;
-            for (auto it = api::operations_begin(); it != api::operations_end(); ++it) known += (known.empty() ? "" : ", ") + std::string(it->name);
+            const auto known = names_of(api::operations_begin(), api::operations_end(), [](const auto&) { return true; });
             fail(r.at("operation"), "'" + api::display_value(*f.operation) + "' is not an operation this emulator serves (" + known + ")");
         }
     }
@@ -273,10 +284,7 @@ fault_rule read_fault(const json& v, const place& pointer) {
     if (const auto error_name = r.optional_string("error")) {
         const auto code = api::error_code_from_name(*error_name);
         if (!code || !api::info(*code).modeled) {
-            std::string known;
-            for (auto it = api::error_table_begin(); it != api::error_table_end(); ++it) {
-                if (it->modeled) known += (known.empty() ? "" : ", ") + std::string(it->name);
-            }
+            const auto known = names_of(api::error_table_begin(), api::error_table_end(), [](const auto& e) { return e.modeled; });
             fail(r.at("error"), "'" + api::display_value(*error_name) + "' is not an error of the API (" + known + ")");
         }
         if (op && !api::declares(*op, *code)) fail(r.at("error"), std::string(op->name) + " does not declare " + *error_name);
