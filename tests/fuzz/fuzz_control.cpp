@@ -1,5 +1,7 @@
-// Fuzzes the control API through the router: a fresh emulator (built-in sample, journal,
-// throttle, every /_emulator/ route, no admin token) per input, then up to 4 requests.
+// Fuzzes the control API through the router: one emulator (built-in sample, journal,
+// throttle, every /_emulator/ route, no admin token), POST /_emulator/reset before each
+// input (must be 200; cheaper than a new store, and it keeps runs repeatable), then up to
+// 4 requests.
 // Input: requests separated by "\n--\n", each "METHOD TARGET\nBODY" (method cut to HTTP
 // token characters, as Beast only lets those through). Every answer must pass
 // check_response (a known status, 201 allowed, valid JSON); afterwards GET /_emulator/state
@@ -59,7 +61,12 @@ server::response get(fuzz::control_world& w, std::string_view target) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view rest(reinterpret_cast<const char*>(data), size);
-    fuzz::control_world w;
+    static fuzz::control_world w;
+    server::request reset;
+    reset.version(11);
+    reset.method(server::http::verb::post);
+    reset.target("/_emulator/reset");
+    fuzz::require(w.routes().handle(reset).result_int() == 200, "reset is not 200");
     // GET /_emulator/state shows what the requests loaded, so it may grow with the input.
     const fuzz::response_limits limits{64 * 1024 + 8 * size, true};
     for (int i = 0; i < k_max_requests && !rest.empty(); ++i) {

@@ -39,8 +39,8 @@ private:
 };
 
 // The control API's world: the same pieces plus a request journal, a throttle and the
-// /_emulator/ routes (open: no admin token). Made fresh per input, so what one input loads
-// cannot make a later answer (GET /_emulator/state) grow without bound.
+// /_emulator/ routes (open: no admin token). Its baseline is the sample, so POST
+// /_emulator/reset between inputs keeps what one input loads out of the next.
 class control_world {
 public:
     control_world();
