@@ -13,14 +13,17 @@ namespace {
 
 using namespace hil;
 
-// Every byte but unreserved ones as %XX, so any name or value survives.
-std::string encode(std::string_view s) {
+// Every byte but unreserved ones as %XX, so any name or value survives; a space as '+',
+// as HTML forms and curl --data-urlencode write it (values only: names keep '+').
+std::string encode(std::string_view s, bool plus_for_space) {
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string out;
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~') {
             out.push_back(c);
+        } else if (c == ' ' && plus_for_space) {
+            out.push_back('+');
         } else {
             out += '%';
             out += hex[u >> 4];
@@ -51,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::require(got->size() <= target.size() - q - 1, "a parameter longer than the query");
     }
 
-    const std::string built = "/_emulator/requests?" + encode(name) + "=" + encode(value) + "&" + std::string(target);
+    const std::string built = "/_emulator/requests?" + encode(name, false) + "=" + encode(value, true) + "&" + std::string(target);
     const auto got = server::query_param(built, name);
     fuzz::require(got.has_value() && *got == value, "an encoded parameter is not read back");
     return 0;
