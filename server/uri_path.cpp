@@ -35,6 +35,19 @@ std::string percent_decode(std::string_view segment) {
     return out;
 }
 
+namespace {
+
+// A query component as forms write it: '+' is a space, then percent-decoding.
+std::string form_decode(std::string_view component) {
+    std::string plus_as_space(component);
+    for (auto& c : plus_as_space) {
+        if (c == '+') c = ' ';
+    }
+    return percent_decode(plus_as_space);
+}
+
+}  // namespace
+
 std::optional<std::string> query_param(std::string_view target, std::string_view name) {
     const auto q = target.find('?');
     if (q == std::string_view::npos) return std::nullopt;
@@ -44,13 +57,8 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
         const auto amp = query.find('&');
         const auto pair = query.substr(0, amp);
         const auto eq = pair.find('=');
-        std::string key = percent_decode(pair.substr(0, eq));
-        if (key == name) {
-            std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-            for (auto& c : value) {
-                if (c == '+') c = ' ';
-            }
-            return percent_decode(value);
+        if (form_decode(pair.substr(0, eq)) == name) {
+            return form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
         }
         if (amp == std::string_view::npos) break;
         query.remove_prefix(amp + 1);
