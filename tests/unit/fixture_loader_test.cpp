@@ -99,16 +99,7 @@ TEST_CASE("a valid fixture parses into datastores, jobs and faults") {
     CHECK(d.datastores[0].datastore_status == "ACTIVE");
     REQUIRE(d.jobs.size() == 2);
     const auto& j = d.jobs[0];
-    CHECK(j.job_id == "abc123");
-    CHECK(j.datastore_id == k_ds_a);
-    CHECK(j.job_name == "ct-chest-batch-01");
-    CHECK(j.job_status == "COMPLETED");
-    CHECK(j.data_access_role_arn == "arn:aws:iam::123456789012:role/ImportRole");
-    CHECK(j.input_s3_uri == "s3://inbox/ct/");
-    CHECK(j.output_s3_uri == "s3://results/imports/");
-    CHECK(j.submitted_at == hil::api::epoch_millis{1700000000123});
-    CHECK(j.ended_at == hil::api::epoch_millis{1700000321500});
-    CHECK(j.message == std::string("done"));
+    hil::test::check_sample_job(j, k_ds_a);
     CHECK_FALSE(d.jobs[1].submitted_at.has_value());
     CHECK_FALSE(d.jobs[1].ended_at.has_value());
     CHECK_FALSE(d.jobs[1].message.has_value());

@@ -46,16 +46,7 @@ void check_seeded_contents(store& s) {
     const auto found = s.find_import_job(k_datastore_a, "abc123");
     REQUIRE(found.ok());
     const auto& j = found.value();
-    CHECK(j.job_id == "abc123");
-    CHECK(j.datastore_id == k_datastore_a);
-    CHECK(j.job_name == "ct-chest-batch-01");
-    CHECK(j.job_status == "COMPLETED");
-    CHECK(j.data_access_role_arn == "arn:aws:iam::123456789012:role/ImportRole");
-    CHECK(j.input_s3_uri == "s3://inbox/ct/");
-    CHECK(j.output_s3_uri == "s3://results/imports/");
-    CHECK(j.submitted_at == hil::api::epoch_millis{1700000000123});
-    CHECK(j.ended_at == hil::api::epoch_millis{1700000321500});
-    CHECK(j.message == std::string("done"));
+    hil::test::check_sample_job(j, k_datastore_a);
 
     const auto plain = s.find_import_job(k_datastore_a, "plain");
     REQUIRE(plain.ok());

@@ -13,6 +13,8 @@
 
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include "store/model.hpp"
 
 namespace hil::test {
@@ -89,6 +91,20 @@ inline store::import_job make_job(std::string_view datastore_id, std::string job
     j.input_s3_uri = "s3://inbox/ct/";
     j.output_s3_uri = "s3://results/imports/";
     return j;
+}
+
+// The members of job "abc123" as both the fixture tests and the store tests write it.
+inline void check_sample_job(const store::import_job& j, std::string_view datastore_id) {
+    CHECK(j.job_id == "abc123");
+    CHECK(j.datastore_id == datastore_id);
+    CHECK(j.job_name == "ct-chest-batch-01");
+    CHECK(j.job_status == "COMPLETED");
+    CHECK(j.data_access_role_arn == "arn:aws:iam::123456789012:role/ImportRole");
+    CHECK(j.input_s3_uri == "s3://inbox/ct/");
+    CHECK(j.output_s3_uri == "s3://results/imports/");
+    CHECK(j.submitted_at == api::epoch_millis{1700000000123});
+    CHECK(j.ended_at == api::epoch_millis{1700000321500});
+    CHECK(j.message == std::string("done"));
 }
 
 }  // namespace hil::test
