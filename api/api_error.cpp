@@ -7,7 +7,7 @@ namespace {
 
 // Statuses and fault sides from the service model; retryable follows what JS v3 and
 // botocore standard mode do with that status (contract section 6).
-constexpr std::array<error_info, 12> k_errors{{
+constexpr std::array<error_info, 13> k_errors{{
     {error_code::validation, "ValidationException", 400, fault_side::client, false, true,
      "The input fails to satisfy the constraints set by the service."},
     {error_code::access_denied, "AccessDeniedException", 403, fault_side::client, false, true,
@@ -32,6 +32,8 @@ constexpr std::array<error_info, 12> k_errors{{
      false, "The request's header fields are larger than the server accepts."},
     {error_code::unauthorized, "UnauthorizedException", 401, fault_side::client, false, false,
      "The control API needs the header 'Authorization: Bearer <token>' with the server's --admin-token."},
+    {error_code::serialization, "SerializationException", 400, fault_side::client, false, false,
+     "The request body could not be read as the operation's JSON input."},
 }};
 
 constexpr bool table_is_in_enum_order() {
@@ -41,7 +43,7 @@ constexpr bool table_is_in_enum_order() {
     return true;
 }
 static_assert(table_is_in_enum_order(), "k_errors must list every error_code once, in declaration order");
-static_assert(static_cast<std::size_t>(error_code::unauthorized) + 1 == k_errors.size(),
+static_assert(static_cast<std::size_t>(error_code::serialization) + 1 == k_errors.size(),
               "every error_code needs a row in k_errors");
 
 }  // namespace

@@ -3,7 +3,8 @@
 //
 // The first seven are the modeled errors of AWS HealthImaging (botocore service-2.json);
 // real SDKs map them by the `x-amzn-ErrorType` header onto their own exception classes.
-// The rest are the protocol-level answers an AWS front door gives before an operation runs.
+// The rest are the protocol-level answers an AWS front door gives before an operation runs
+// (SerializationException: a body that is not JSON, or a member of the wrong JSON type).
 // Thread safety: everything here is immutable and safe to use from any thread.
 #pragma once
 
@@ -26,6 +27,7 @@ enum class error_code {
     payload_too_large,
     header_fields_too_large,
     unauthorized,
+    serialization,
 };
 
 enum class fault_side { client, server };
@@ -62,6 +64,8 @@ public:
         return {error_code::unknown_operation, std::move(message)};
     }
     static error bad_request(std::string message) { return {error_code::bad_request, std::move(message)}; }
+    static error conflict(std::string message) { return {error_code::conflict, std::move(message)}; }
+    static error serialization(std::string message) { return {error_code::serialization, std::move(message)}; }
     // An error of `code` carrying the table's default message when `message` is empty.
     static error of(error_code code, std::string message = {});
 

@@ -2,31 +2,174 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 
 namespace hil::api {
 namespace {
 
-const std::array<operation_info, 1> k_operations{{
-    {get_dicom_import_job,
-     {error_code::throttling, error_code::conflict, error_code::access_denied, error_code::validation,
-      error_code::internal_server, error_code::resource_not_found},
-     25.0, 50.0},
+using ec = error_code;
+using loc = location;
+
+// Declared errors, from botocore service-2.json (api-surface.md section 2.3).
+constexpr std::array<ec, 7> k_create_datastore_errors{ec::throttling, ec::conflict, ec::access_denied, ec::validation,
+                                                      ec::internal_server, ec::resource_not_found,
+                                                      ec::service_quota_exceeded};
+constexpr std::array<ec, 5> k_get_datastore_errors{ec::throttling, ec::access_denied, ec::validation,
+                                                   ec::internal_server, ec::resource_not_found};
+constexpr std::array<ec, 4> k_list_datastores_errors{ec::throttling, ec::access_denied, ec::validation,
+                                                     ec::internal_server};
+constexpr std::array<ec, 6> k_conflicting_errors{ec::throttling, ec::conflict, ec::access_denied, ec::validation,
+                                                 ec::internal_server, ec::resource_not_found};
+constexpr std::array<ec, 7> k_start_import_errors{ec::throttling, ec::conflict, ec::access_denied, ec::validation,
+                                                  ec::internal_server, ec::resource_not_found,
+                                                  ec::service_quota_exceeded};
+constexpr std::array<ec, 5> k_tag_errors{ec::throttling, ec::access_denied, ec::validation, ec::internal_server,
+                                         ec::resource_not_found};
+
+// Input members in the model's order, which is the order violations are listed in.
+const std::array<input_member, 6> k_create_datastore_input{{
+    {"datastoreName", loc::body, &datastore_name_shape},
+    {"clientToken", loc::body, &client_token_shape, true},
+    {"tags", loc::body, &tag_map_shape},
+    {"kmsKeyArn", loc::body, &kms_key_arn_shape},
+    {"lambdaAuthorizerArn", loc::body, &lambda_arn_shape},
+    {"losslessStorageFormat", loc::body, &lossless_storage_format_shape},
 }};
+const std::array<input_member, 1> k_datastore_label_input{{{"datastoreId", loc::label, &datastore_id_shape, true}}};
+const std::array<input_member, 3> k_list_datastores_input{{
+    {"datastoreStatus", loc::query, &datastore_status_shape},
+    {"nextToken", loc::query, &next_token_shape},
+    {"maxResults", loc::query, &max_results_shape},
+}};
+const std::array<input_member, 8> k_start_import_input{{
+    {"jobName", loc::body, &job_name_shape},
+    {"dataAccessRoleArn", loc::body, &role_arn_shape, true},
+    {"clientToken", loc::body, &client_token_shape, true},
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"inputS3Uri", loc::body, &s3_uri_shape, true},
+    {"outputS3Uri", loc::body, &s3_uri_shape, true},
+    {"inputOwnerAccountId", loc::body, &aws_account_id_shape},
+    {"importConfiguration", loc::body, &import_configuration_shape},
+}};
+const std::array<input_member, 2> k_get_import_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"jobId", loc::label, &job_id_shape, true},
+}};
+const std::array<input_member, 4> k_list_imports_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"jobStatus", loc::query, &job_status_shape},
+    {"nextToken", loc::query, &next_token_shape},
+    {"maxResults", loc::query, &max_results_shape},
+}};
+const std::array<input_member, 2> k_tag_input{{
+    {"resourceArn", loc::label, &arn_shape, true},
+    {"tags", loc::body, &tag_map_shape, true},
+}};
+const std::array<input_member, 2> k_untag_input{{
+    {"resourceArn", loc::label, &arn_shape, true},
+    {"tagKeys", loc::query, &tag_key_list_shape, true},
+}};
+const std::array<input_member, 1> k_list_tags_input{{{"resourceArn", loc::label, &arn_shape, true}}};
 
 }  // namespace
 
-const operation_info* find_operation(std::string_view name) noexcept {
-    for (const auto& op : k_operations) {
-        if (op.name == name) return &op;
+// Quotas: the English devguide's per-account rates (contract.md section 7); the tag
+// operations have no documented quota, so they get GetDatastore's.
+namespace ops {
+const operation create_datastore{"CreateDatastore", "POST", "/datastore", k_create_datastore_input,
+                                 k_create_datastore_errors, {0.085, 1}, ""};
+const operation get_datastore{"GetDatastore", "GET", "/datastore/{datastoreId}", k_datastore_label_input,
+                              k_get_datastore_errors, {10, 20}, ""};
+const operation list_datastores{"ListDatastores", "GET", "/datastore", k_list_datastores_input,
+                                k_list_datastores_errors, {5, 10}, ""};
+const operation delete_datastore{"DeleteDatastore", "DELETE", "/datastore/{datastoreId}", k_datastore_label_input,
+                                 k_conflicting_errors, {0.085, 1}, ""};
+const operation start_dicom_import_job{"StartDICOMImportJob", "POST", "/startDICOMImportJob/datastore/{datastoreId}",
+                                       k_start_import_input, k_start_import_errors, {1, 2}, ""};
+const operation get_dicom_import_job{"GetDICOMImportJob", "GET",
+                                     "/getDICOMImportJob/datastore/{datastoreId}/job/{jobId}", k_get_import_input,
+                                     k_conflicting_errors, {25, 50}, ""};
+const operation list_dicom_import_jobs{"ListDICOMImportJobs", "GET", "/listDICOMImportJobs/datastore/{datastoreId}",
+                                       k_list_imports_input, k_conflicting_errors, {10, 20}, ""};
+const operation tag_resource{"TagResource", "POST", "/tags/{resourceArn}", k_tag_input, k_tag_errors, {10, 20}, ""};
+const operation untag_resource{"UntagResource", "DELETE", "/tags/{resourceArn}", k_untag_input, k_tag_errors,
+                               {10, 20}, ""};
+const operation list_tags_for_resource{"ListTagsForResource", "GET", "/tags/{resourceArn}", k_list_tags_input,
+                                       k_tag_errors, {10, 20}, ""};
+}  // namespace ops
+
+namespace {
+
+const std::array<const operation*, 10> k_operations{
+    &ops::create_datastore,       &ops::get_datastore,        &ops::list_datastores, &ops::delete_datastore,
+    &ops::start_dicom_import_job, &ops::get_dicom_import_job, &ops::list_dicom_import_jobs,
+    &ops::tag_resource,           &ops::untag_resource,       &ops::list_tags_for_resource,
+};
+
+// The {name}s of a URI template, in order.
+std::vector<std::string_view> template_labels(std::string_view uri) {
+    std::vector<std::string_view> out;
+    for (std::size_t open = uri.find('{'); open != std::string_view::npos; open = uri.find('{', open + 1)) {
+        const auto close = uri.find('}', open);
+        if (close == std::string_view::npos) break;
+        out.push_back(uri.substr(open + 1, close - open - 1));
+    }
+    return out;
+}
+
+}  // namespace
+
+const input_member* operation::find_input(std::string_view member_name, location where) const noexcept {
+    for (const auto& m : input) {
+        if (m.where == where && m.name == member_name) return &m;
     }
     return nullptr;
 }
 
-const operation_info* operations_begin() noexcept { return k_operations.data(); }
-const operation_info* operations_end() noexcept { return k_operations.data() + k_operations.size(); }
+std::span<const operation* const> all_operations() noexcept { return k_operations; }
 
-bool declares(const operation_info& op, error_code code) noexcept {
-    return std::find(op.declared_errors.begin(), op.declared_errors.end(), code) != op.declared_errors.end();
+const operation* find_operation(std::string_view name) noexcept {
+    for (const auto* op : k_operations) {
+        if (op->name == name) return op;
+    }
+    return nullptr;
+}
+
+bool declares(const operation& op, error_code code) noexcept {
+    return std::find(op.errors.begin(), op.errors.end(), code) != op.errors.end();
+}
+
+bool is_label_of_any_operation(std::string_view name) noexcept {
+    return std::any_of(k_operations.begin(), k_operations.end(),
+                       [&](const operation* op) { return op->find_input(name, location::label) != nullptr; });
+}
+
+std::optional<std::string> check_description(const operation& op) {
+    const std::string who = "operation " + std::string(op.name) + ": ";
+    if (op.method != "GET" && op.method != "POST" && op.method != "PUT" && op.method != "DELETE") {
+        return who + "unknown method " + std::string(op.method);
+    }
+    if (op.uri.empty() || op.uri.front() != '/') return who + "the URI template must start with '/'";
+    const auto labels = template_labels(op.uri);
+    for (const auto label : labels) {
+        const auto* m = op.find_input(label, location::label);
+        if (!m) return who + "the URI template names {" + std::string(label) + "}, which no label member is";
+        if (!m->required) return who + "label " + std::string(label) + " must be required";
+    }
+    for (std::size_t i = 0; i < op.input.size(); ++i) {
+        const auto& m = op.input[i];
+        if (!m.type) return who + "member " + std::string(m.name) + " has no shape";
+        if (m.where == location::label && std::find(labels.begin(), labels.end(), m.name) == labels.end()) {
+            return who + "label member " + std::string(m.name) + " is not in the URI template " + std::string(op.uri);
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (op.input[j].where == m.where && op.input[j].on_wire() == m.on_wire()) {
+                return who + "two members travel as " + std::string(m.on_wire());
+            }
+        }
+    }
+    if (!declares(op, error_code::validation)) return who + "every operation declares ValidationException";
+    return std::nullopt;
 }
 
 }  // namespace hil::api

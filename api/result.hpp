@@ -21,7 +21,8 @@ public:
     // REQUIRES: ok()
     T& value() & { assert(ok()); return std::get<0>(state_); }
     const T& value() const& { assert(ok()); return std::get<0>(state_); }
-    T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+    // By value: a reference into a temporary result would dangle after the full expression.
+    T value() && { assert(ok()); return std::get<0>(std::move(state_)); }
     // REQUIRES: !ok()
     const error& err() const { assert(!ok()); return std::get<1>(state_); }
 

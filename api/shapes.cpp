@@ -1,87 +1,101 @@
 #include "api/shapes.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 
 namespace hil::api {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_lower_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z'); }
-bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
-// Java's `.`: anything but a line terminator (only the ASCII ones can occur byte-wise here;
-// U+0085/U+2028/U+2029 are checked on their UTF-8 forms below).
-bool is_line_terminator_at(std::string_view s, std::size_t i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\n' || c == '\r') return true;
-    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85) return true;
-    if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80) {
-        const auto c2 = static_cast<unsigned char>(s[i + 2]);
-        return c2 == 0xA8 || c2 == 0xA9;
-    }
-    return false;
-}
-bool any_chars_no_line_terminator(std::string_view s) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (is_line_terminator_at(s, i)) return false;
-    }
-    return true;
+bool is_lower_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); }
+
+// Hand-written equivalents of the patterns checked on every request, where the regex would
+// be the largest cost of a hit; tests/unit/shapes_test.cpp compares each with its pattern.
+bool matches_datastore_id(std::string_view s) { return s.size() == 32 && std::all_of(s.begin(), s.end(), is_lower_alnum); }
+bool matches_job_id(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_lower_alnum); }
+// [a-zA-Z0-9!-~]+([a-zA-Z0-9!-~ ]*[a-zA-Z0-9!-~]+)*: printable ASCII, neither end a space.
+// The nested quantifiers backtrack exponentially on a near miss, so this one never runs the regex.
+bool matches_metadata_file_path(std::string_view s) {
+    return !s.empty() && s.front() != ' ' && s.back() != ' ' &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= ' ' && c <= '~'; });
 }
 
-template <class Pred>
-bool one_or_more(std::string_view s, Pred pred) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), pred);
-}
+const pattern k_datastore_id{"[0-9a-z]{32}"};
+const pattern k_job_id{"[0-9a-z]+"};
+const pattern k_name{"[A-Za-z0-9._/#-]+"};
+const pattern k_role_arn{"arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+"};
+const pattern k_s3_uri{"s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?"};
+const pattern k_message{"[\\w -:`]+"};
+const pattern k_client_token{"[A-Za-z0-9._-]+"};
+const pattern k_digits{"\\d+"};
+const pattern k_next_token{"\\p{ASCII}{0,8192}"};
+const pattern k_arn{
+    "arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:medical-imaging:[a-z0-9-]+:[0-9]{12}:datastore/[0-9a-z]{32}(/imageset/"
+    "[0-9a-z]{32})?"};
+const pattern k_kms_key_arn{
+    "arn:aws[a-zA-Z-]{0,16}:kms:[a-z]{2}(-[a-z]{1,16}){1,3}-\\d{1}:\\d{12}:((key/[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]"
+    "{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12})|(alias/[a-zA-Z0-9:/_-]{1,256}))"};
+const pattern k_lambda_arn{
+    "arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:\\d{12}:function:[a-zA-Z0-9-_]+(:(\\$LATEST|"
+    "[a-zA-Z0-9-_]+))?"};
+const pattern k_tag_key{"(?!aws:)[a-zA-Z+-=._:/]+"};
+const pattern k_dicom_uid{"[0-9.]+"};
+const pattern k_metadata_file_path{"[a-zA-Z0-9!-~]+([a-zA-Z0-9!-~ ]*[a-zA-Z0-9!-~]+)*"};
 
-bool matches_datastore_id(std::string_view s) { return s.size() == 32 && one_or_more(s, is_lower_alnum); }
-bool matches_job_id(std::string_view s) { return one_or_more(s, is_lower_alnum); }
-bool matches_name(std::string_view s) {
-    return one_or_more(s, [](char c) {
-        return is_alnum(c) || c == '.' || c == '_' || c == '/' || c == '#' || c == '-';
-    });
-}
+constexpr std::array<std::string_view, 4> k_job_statuses{"SUBMITTED", "IN_PROGRESS", "COMPLETED", "FAILED"};
+constexpr std::array<std::string_view, 5> k_datastore_statuses{"CREATING", "CREATE_FAILED", "ACTIVE", "DELETING",
+                                                               "DELETED"};
+constexpr std::array<std::string_view, 2> k_lossless_formats{"HTJ2K", "JPEG_2000_LOSSLESS"};
 
-bool matches_role_arn(std::string_view s) {
-    constexpr std::string_view head = "arn:aws";
-    if (s.substr(0, head.size()) != head) return false;
-    s.remove_prefix(head.size());
-    if (!s.empty() && s.front() == '-') {  // (-[^:]+)?
-        const auto colon = s.find(':');
-        if (colon == std::string_view::npos || colon < 2) return false;
-        s.remove_prefix(colon);
-    }
-    constexpr std::string_view iam = ":iam::";
-    if (s.substr(0, iam.size()) != iam) return false;
-    s.remove_prefix(iam.size());
-    if (s.size() < 12 || !std::all_of(s.begin(), s.begin() + 12, is_digit)) return false;
-    s.remove_prefix(12);
-    constexpr std::string_view role = ":role/";
-    if (s.substr(0, role.size()) != role) return false;
-    s.remove_prefix(role.size());
-    return !s.empty() && any_chars_no_line_terminator(s);
-}
+const shape dicom_uid_shape{.name = "DICOMStudyInstanceUID", .min_length = 0, .max_length = 512, .regex = &k_dicom_uid};
+const shape metadata_file_path_shape{.name = "MetadataFilePath", .min_length = 1, .max_length = 1024,
+                                     .regex = &k_metadata_file_path, .fast_match = matches_metadata_file_path};
+const std::array<shape_member, 3> k_mapping_members{{
+    {"studyInstanceUID", &dicom_uid_shape, true},
+    {"seriesInstanceUID", &dicom_uid_shape, false},
+    {"metadataFilePath", &metadata_file_path_shape, true},
+}};
+const shape metadata_mapping_shape{.name = "DicomMetadataMapping", .kind = shape_kind::structure,
+                                   .members = k_mapping_members};
+const shape metadata_mappings_shape{.name = "DicomMetadataMappings", .kind = shape_kind::list, .min_length = 1,
+                                    .max_length = 1000, .item = &metadata_mapping_shape};
+const std::array<shape_member, 1> k_json_import_members{{{"dicomMetadataMappings", &metadata_mappings_shape, true}}};
+const shape json_import_configuration_shape{.name = "DicomJsonMetadataImportConfiguration",
+                                            .kind = shape_kind::structure, .members = k_json_import_members};
+const std::array<shape_member, 1> k_import_configuration_members{
+    {{"dicomJsonMetadataImportConfiguration", &json_import_configuration_shape, false}}};
 
-bool matches_s3_uri(std::string_view s) {
-    constexpr std::string_view scheme = "s3://";
-    if (s.substr(0, scheme.size()) != scheme) return false;
-    s.remove_prefix(scheme.size());
-    // No bucket character class contains '/', so the bucket ends at the first one.
-    const auto slash = s.find('/');
-    const auto bucket = s.substr(0, slash);
-    if (bucket.size() < 3 || bucket.size() > 63) return false;
-    if (!is_lower_alnum(bucket.front()) || !is_lower_alnum(bucket.back())) return false;
-    const bool middle_ok = std::all_of(bucket.begin() + 1, bucket.end() - 1,
-                                       [](char c) { return is_lower_alnum(c) || c == '.' || c == '-'; });
-    if (!middle_ok) return false;
-    return slash == std::string_view::npos || any_chars_no_line_terminator(s.substr(slash));
-}
+}  // namespace
 
-bool matches_message(std::string_view s) {
-    // [\w -:`]: Java's \w is ASCII [A-Za-z0-9_]; ' -:' is the range 0x20..0x3A.
-    return one_or_more(s, [](char c) { return is_alnum(c) || c == '_' || (c >= ' ' && c <= ':') || c == '`'; });
-}
+const shape datastore_id_shape{.name = "DatastoreId", .regex = &k_datastore_id, .fast_match = matches_datastore_id};
+const shape job_id_shape{.name = "JobId", .min_length = 1, .max_length = 32, .regex = &k_job_id,
+                         .fast_match = matches_job_id};
+const shape job_name_shape{.name = "JobName", .min_length = 1, .max_length = 64, .regex = &k_name};
+const shape datastore_name_shape{.name = "DatastoreName", .min_length = 1, .max_length = 256, .regex = &k_name};
+const shape role_arn_shape{.name = "RoleArn", .min_length = 20, .max_length = 2048, .regex = &k_role_arn};
+const shape s3_uri_shape{.name = "S3Uri", .min_length = 1, .max_length = 1024, .regex = &k_s3_uri};
+const shape message_shape{.name = "Message", .min_length = 1, .max_length = 2048, .regex = &k_message};
+const shape client_token_shape{.name = "ClientToken", .min_length = 1, .max_length = 64, .regex = &k_client_token};
+const shape aws_account_id_shape{.name = "AwsAccountId", .min_length = 12, .max_length = 12, .regex = &k_digits};
+const shape next_token_shape{.name = "NextToken", .min_length = 1, .max_length = 8192, .regex = &k_next_token};
+const shape arn_shape{.name = "Arn", .regex = &k_arn};
+const shape kms_key_arn_shape{.name = "KmsKeyArn", .min_length = 1, .max_length = 512, .regex = &k_kms_key_arn};
+const shape lambda_arn_shape{.name = "LambdaArn", .regex = &k_lambda_arn};
+const shape tag_key_shape{.name = "TagKey", .min_length = 1, .max_length = 128, .regex = &k_tag_key};
+const shape tag_value_shape{.name = "TagValue", .min_length = 0, .max_length = 256};
+const shape tag_map_shape{.name = "TagMap", .kind = shape_kind::map, .item = &tag_value_shape, .key = &tag_key_shape};
+const shape tag_key_list_shape{.name = "TagKeyList", .kind = shape_kind::list, .min_length = 0, .max_length = 200,
+                               .item = &tag_key_shape};
+const shape max_results_shape{.name = "MaxResultsInteger", .kind = shape_kind::integer, .min_value = 1,
+                              .max_value = 50};
+const shape job_status_shape{.name = "JobStatus", .kind = shape_kind::enumeration, .values = k_job_statuses};
+const shape datastore_status_shape{.name = "DatastoreStatus", .kind = shape_kind::enumeration,
+                                   .values = k_datastore_statuses};
+const shape lossless_storage_format_shape{.name = "LosslessStorageFormat", .kind = shape_kind::enumeration,
+                                          .values = k_lossless_formats};
+const shape import_configuration_shape{.name = "ImportConfiguration", .kind = shape_kind::structure,
+                                       .members = k_import_configuration_members, .is_union = true};
 
-// Number of code points; a byte that does not start a valid sequence counts as one.
 std::size_t utf8_length(std::string_view s) {
     std::size_t n = 0;
     for (const char ch : s) {
@@ -89,6 +103,8 @@ std::size_t utf8_length(std::string_view s) {
     }
     return n;
 }
+
+namespace {
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
@@ -114,42 +130,49 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 }  // namespace
 
-const string_shape datastore_id_shape{"DatastoreId", 0, 0, "[0-9a-z]{32}", matches_datastore_id};
-const string_shape job_id_shape{"JobId", 1, 32, "[0-9a-z]+", matches_job_id};
-const string_shape job_name_shape{"JobName", 1, 64, "[A-Za-z0-9._/#-]+", matches_name};
-const string_shape datastore_name_shape{"DatastoreName", 1, 256, "[A-Za-z0-9._/#-]+", matches_name};
-const string_shape role_arn_shape{"RoleArn", 20, 2048, "arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+", matches_role_arn};
-const string_shape s3_uri_shape{"S3Uri", 1, 1024, "s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?", matches_s3_uri};
-const string_shape message_shape{"Message", 1, 2048, "[\\w -:`]+", matches_message};
-const enum_shape job_status_shape{"JobStatus", {"SUBMITTED", "IN_PROGRESS", "COMPLETED", "FAILED"}};
-const enum_shape datastore_status_shape{"DatastoreStatus", {"CREATING", "CREATE_FAILED", "ACTIVE", "DELETING", "DELETED"}};
+bool matches_pattern(const shape& shape, std::string_view value) {
+    if (shape.fast_match) return shape.fast_match(value);
+    return !shape.regex || shape.regex->matches(value);
+}
 
-std::vector<std::string> violations(const string_shape& shape, std::string_view value) {
+std::vector<std::string> violations(const shape& shape, std::string_view value) {
     std::vector<std::string> out;
+    if (shape.kind == shape_kind::enumeration) {
+        if (std::find(shape.values.begin(), shape.values.end(), value) != shape.values.end()) return out;
+        std::string set = "Member must satisfy enum value set: [";
+        for (std::size_t i = 0; i < shape.values.size(); ++i) {
+            if (i) set += ", ";
+            set += shape.values[i];
+        }
+        set += "]";
+        out.push_back(std::move(set));
+        return out;
+    }
     const auto length = utf8_length(value);
-    if (shape.min_length != 0 && length < shape.min_length) {
-        out.push_back("Member must have length greater than or equal to " + std::to_string(shape.min_length));
+    if (shape.min_length && *shape.min_length > 0 && length < *shape.min_length) {
+        out.push_back("Member must have length greater than or equal to " + std::to_string(*shape.min_length));
     }
-    if (shape.max_length != 0 && length > shape.max_length) {
-        out.push_back("Member must have length less than or equal to " + std::to_string(shape.max_length));
+    if (shape.max_length && length > *shape.max_length) {
+        out.push_back("Member must have length less than or equal to " + std::to_string(*shape.max_length));
     }
-    if (!shape.matches(value)) {
-        out.push_back("Member must satisfy regular expression pattern: " + std::string(shape.pattern));
+    // A value over its maximum length is not given to the regex: the maximum is what bounds
+    // the regex's work, and the length violation already refuses it.
+    const bool bounded = !shape.max_length || length <= *shape.max_length || shape.fast_match;
+    if (shape.regex && bounded && !matches_pattern(shape, value)) {
+        out.push_back("Member must satisfy regular expression pattern: " + std::string(shape.regex->documented()));
     }
     return out;
 }
 
-std::vector<std::string> violations(const enum_shape& shape, std::string_view value) {
-    if (std::find(shape.values.begin(), shape.values.end(), value) != shape.values.end()) return {};
-    std::string set = "Member must satisfy enum value set: [";
-    bool first = true;
-    for (const auto v : shape.values) {
-        if (!first) set += ", ";
-        set += v;
-        first = false;
+std::vector<std::string> violations(const shape& shape, std::int64_t value) {
+    std::vector<std::string> out;
+    if (shape.min_value && value < *shape.min_value) {
+        out.push_back("Member must have value greater than or equal to " + std::to_string(*shape.min_value));
     }
-    set += "]";
-    return {set};
+    if (shape.max_value && value > *shape.max_value) {
+        out.push_back("Member must have value less than or equal to " + std::to_string(*shape.max_value));
+    }
+    return out;
 }
 
 std::string display_value(std::string_view value, std::size_t max_chars) {
@@ -174,18 +197,27 @@ std::string display_value(std::string_view value, std::size_t max_chars) {
     return out;
 }
 
-void validation_report::check(std::string_view member, const string_shape& shape, std::string_view value) {
+void validation_report::check(std::string_view member, const shape& shape, std::string_view value) {
     for (const auto& v : violations(shape, value)) add(member, value, v);
 }
 
-void validation_report::check(std::string_view member, const enum_shape& shape, std::string_view value) {
-    for (const auto& v : violations(shape, value)) add(member, value, v);
+void validation_report::add_null(std::string_view member) {
+    if (count_ != 0) details_ += "; ";
+    details_ += "Value null at '";
+    details_ += member;
+    details_ += "' failed to satisfy constraint: Member must not be null";
+    ++count_;
 }
 
 void validation_report::add(std::string_view member, std::string_view value, std::string_view constraint) {
+    add_rendered(member, display_value(value), constraint);
+}
+
+void validation_report::add_rendered(std::string_view member, std::string_view rendered_value,
+                                     std::string_view constraint) {
     if (count_ != 0) details_ += "; ";
     details_ += "Value '";
-    details_ += display_value(value);
+    details_ += rendered_value;
     details_ += "' at '";
     details_ += member;
     details_ += "' failed to satisfy constraint: ";

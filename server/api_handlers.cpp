@@ -1,25 +1,225 @@
 #include "server/api_handlers.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "api/operations.hpp"
 #include "server/wire_json.hpp"
 
 namespace hil::server {
 namespace {
 
-api::result<reply> get_dicom_import_job(store::store& data, const api::clock& clock, const route_match& m) {
-    auto job = data.poll_import_job(m.label("datastoreId"), m.label("jobId"), clock.now());
+constexpr std::size_t k_default_page_size = 50;
+
+reply json(std::string body) { return reply{200, std::move(body)}; }
+
+std::optional<std::string> optional_body_string(const call& c, std::string_view member) {
+    const auto v = c.body_string(member);
+    return v ? std::optional<std::string>(*v) : std::nullopt;
+}
+
+// The list a nextToken belongs to: the operation, the caller's scope and every filter, so a
+// token is only good for the same list it came from.
+std::string list_identity(const call& c, std::initializer_list<std::string_view> filters) {
+    std::string id(c.op.name);
+    for (const auto part : {std::string_view(c.scope.account_id), std::string_view(c.scope.region)}) {
+        id += '\0';
+        id += part;
+    }
+    for (const auto f : filters) {
+        id += '\0';
+        id += f;
+    }
+    return id;
+}
+
+// The page a list call asks for. Error: ValidationException for a token this list did not issue.
+api::result<store::page_request> page_requested(const call& c, const page_tokens& tokens, const std::string& list) {
+    store::page_request request;
+    request.limit = static_cast<std::size_t>(c.query_integer("maxResults").value_or(k_default_page_size));
+    if (const auto token = c.query("nextToken")) {
+        auto position = tokens.redeem(list, *token);
+        if (!position) return api::error::validation("Invalid pagination token");
+        request.after = std::move(position);
+    }
+    return request;
+}
+
+std::optional<std::string> next_token(const std::optional<std::string>& position, const page_tokens& tokens,
+                                      const std::string& list) {
+    if (!position) return std::nullopt;
+    return tokens.issue(list, *position);
+}
+
+std::optional<std::string> query_string(const call& c, std::string_view member) {
+    const auto v = c.query(member);
+    return v ? std::optional<std::string>(*v) : std::nullopt;
+}
+
+store::tag_map tags_in(const rapidjson::Value* tags) {
+    store::tag_map out;
+    if (!tags) return out;
+    for (auto it = tags->MemberBegin(); it != tags->MemberEnd(); ++it) {
+        out.insert_or_assign(std::string(it->name.GetString(), it->name.GetStringLength()),
+                             std::string(it->value.GetString(), it->value.GetStringLength()));
+    }
+    return out;
+}
+
+// --- datastores ---
+
+api::result<reply> create_datastore(const call& c, api_context& ctx) {
+    store::datastore d;
+    d.datastore_id = ctx.ids.next();
+    d.datastore_name = std::string(c.body_string("datastoreName").value_or(""));  // empty: the store names it
+    d.kms_key_arn = optional_body_string(c, "kmsKeyArn");
+    d.lambda_authorizer_arn = optional_body_string(c, "lambdaAuthorizerArn");
+    d.lossless_storage_format = optional_body_string(c, "losslessStorageFormat");
+    d.client_token = optional_body_string(c, "clientToken");
+    d.tags = tags_in(c.body_member("tags"));
+    if (d.tags.size() > 50) {
+        return api::error::validation("A resource can have at most 50 tags; the request has " + std::to_string(d.tags.size()));
+    }
+    auto created = ctx.data.create_datastore(c.scope, std::move(d), ctx.lifecycle, c.now);
+    if (!created) return created.err();
+    return json(datastore_status_body(created.value()));
+}
+
+api::result<reply> get_datastore(const call& c, api_context& ctx) {
+    auto d = ctx.data.poll_datastore(c.scope, c.label("datastoreId"), c.now);
+    if (!d) return d.err();
+    return json(get_datastore_body(d.value(), c.scope.region));
+}
+
+api::result<reply> list_datastores(const call& c, api_context& ctx) {
+    const auto status = query_string(c, "datastoreStatus");
+    const auto list = list_identity(c, {status.value_or("")});
+    auto request = page_requested(c, ctx.tokens, list);
+    if (!request) return request.err();
+    auto page = ctx.data.list_datastores(c.scope, status, request.value(), c.now);
+    if (!page) return page.err();
+    return json(list_datastores_body(page.value().items, c.scope.region,
+                                     next_token(page.value().next_position, ctx.tokens, list)));
+}
+
+api::result<reply> delete_datastore(const call& c, api_context& ctx) {
+    auto d = ctx.data.delete_datastore(c.scope, c.label("datastoreId"), ctx.lifecycle, c.now);
+    if (!d) return d.err();
+    return json(datastore_status_body(d.value()));
+}
+
+// --- import jobs ---
+
+std::optional<std::string> compact_json(const rapidjson::Value* v) {
+    if (!v) return std::nullopt;
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    v->Accept(w);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+api::result<reply> start_dicom_import_job(const call& c, api_context& ctx) {
+    store::import_job j;
+    j.job_id = ctx.ids.next();
+    j.datastore_id = std::string(c.label("datastoreId"));
+    j.job_name = std::string(c.body_string("jobName").value_or(""));  // empty: the store names it
+    j.data_access_role_arn = std::string(c.body_string("dataAccessRoleArn").value_or(""));
+    j.input_s3_uri = std::string(c.body_string("inputS3Uri").value_or(""));
+    j.output_s3_uri = std::string(c.body_string("outputS3Uri").value_or(""));
+    j.input_owner_account_id = optional_body_string(c, "inputOwnerAccountId");
+    j.import_configuration = compact_json(c.body_member("importConfiguration"));
+    j.client_token = optional_body_string(c, "clientToken");
+    auto started = ctx.data.start_import_job(c.scope, std::move(j), ctx.lifecycle, c.now);
+    if (!started) return started.err();
+    return json(start_dicom_import_job_body(started.value()));
+}
+
+api::result<reply> get_dicom_import_job(const call& c, api_context& ctx) {
+    auto job = ctx.data.poll_import_job(c.scope, c.label("datastoreId"), c.label("jobId"), c.now);
     if (!job) return job.err();
-    return reply{200, get_dicom_import_job_body(job.value())};
+    return json(get_dicom_import_job_body(job.value()));
+}
+
+api::result<reply> list_dicom_import_jobs(const call& c, api_context& ctx) {
+    const auto datastore_id = c.label("datastoreId");
+    const auto status = query_string(c, "jobStatus");
+    const auto list = list_identity(c, {datastore_id, status.value_or("")});
+    auto request = page_requested(c, ctx.tokens, list);
+    if (!request) return request.err();
+    auto page = ctx.data.list_import_jobs(c.scope, datastore_id, status, request.value(), c.now);
+    if (!page) return page.err();
+    return json(list_dicom_import_jobs_body(page.value().items, next_token(page.value().next_position, ctx.tokens, list)));
+}
+
+// --- tags ---
+
+// The datastore a resource ARN names, when it is one of the caller's datastores: the ARN's
+// account and region must be the caller's. Image sets do not exist yet, so their ARNs are
+// never found.
+api::result<std::string> tagged_datastore(const call& c) {
+    const auto arn = c.label("resourceArn");
+    const auto not_found = [&] {
+        return api::error::resource_not_found("Resource " + api::display_value(arn, 256) + " not found");
+    };
+    // arn:PARTITION:medical-imaging:REGION:ACCOUNT:datastore/ID[/imageset/ID], as the Arn pattern checked.
+    std::vector<std::string_view> parts;
+    std::string_view rest = arn;
+    for (int i = 0; i < 5; ++i) {
+        const auto colon = rest.find(':');
+        if (colon == std::string_view::npos) return not_found();
+        parts.push_back(rest.substr(0, colon));
+        rest.remove_prefix(colon + 1);
+    }
+    if (parts[3] != c.scope.region || parts[4] != c.scope.account_id) return not_found();
+    constexpr std::string_view datastore_prefix = "datastore/";
+    rest.remove_prefix(datastore_prefix.size());
+    if (rest.size() != 32) return not_found();  // an image set: none exists yet
+    return std::string(rest);
+}
+
+api::result<reply> list_tags_for_resource(const call& c, api_context& ctx) {
+    auto id = tagged_datastore(c);
+    if (!id) return id.err();
+    auto tags = ctx.data.tags_of(c.scope, id.value());
+    if (!tags) return tags.err();
+    return json(tags_body(tags.value()));
+}
+
+api::result<reply> tag_resource(const call& c, api_context& ctx) {
+    auto id = tagged_datastore(c);
+    if (!id) return id.err();
+    if (auto s = ctx.data.tag(c.scope, id.value(), tags_in(c.body_member("tags")), c.now); !s) return s.err();
+    return json("{}");
+}
+
+api::result<reply> untag_resource(const call& c, api_context& ctx) {
+    auto id = tagged_datastore(c);
+    if (!id) return id.err();
+    std::vector<std::string> keys;
+    for (const auto k : c.query_list("tagKeys")) keys.emplace_back(k);
+    if (auto s = ctx.data.untag(c.scope, id.value(), keys, c.now); !s) return s.err();
+    return json("{}");
 }
 
 }  // namespace
 
-void add_api_routes(router& r, store::store& data, const api::clock& clock) {
-    r.add({http::verb::get,
-           "/getDICOMImportJob/datastore/{datastoreId}/job/{jobId}",
-           api::get_dicom_import_job,
-           {{"datastoreId", &api::datastore_id_shape}, {"jobId", &api::job_id_shape}},
-           [&data, &clock](const route_match& m, const request&) { return get_dicom_import_job(data, clock, m); }});
+void add_api_routes(router& r, api_context& ctx) {
+    using handler_fn = api::result<reply> (*)(const call&, api_context&);
+    const std::pair<const api::operation*, handler_fn> routes[] = {
+        {&api::ops::create_datastore, create_datastore},
+        {&api::ops::get_datastore, get_datastore},
+        {&api::ops::list_datastores, list_datastores},
+        {&api::ops::delete_datastore, delete_datastore},
+        {&api::ops::start_dicom_import_job, start_dicom_import_job},
+        {&api::ops::get_dicom_import_job, get_dicom_import_job},
+        {&api::ops::list_dicom_import_jobs, list_dicom_import_jobs},
+        {&api::ops::tag_resource, tag_resource},
+        {&api::ops::untag_resource, untag_resource},
+        {&api::ops::list_tags_for_resource, list_tags_for_resource},
+    };
+    for (const auto& [op, handler] : routes) {
+        r.add(*op, [h = handler, &ctx](const call& c) { return h(c, ctx); });
+    }
 }
 
 }  // namespace hil::server

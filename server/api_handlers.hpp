@@ -1,15 +1,25 @@
-// Handlers of the AWS operations. Each maps (matched route, request) to a reply or an API
-// error using the store; none touches a socket. Labels arrive already validated.
+// Handlers of the AWS operations, one per operation. Each maps a parsed, validated call to
+// a reply or an API error using the store; none touches a socket or reads raw HTTP.
+// Adding an operation: its description in api/operations.cpp, a handler here, a store verb,
+// and a test file in tests/server/.
 #pragma once
 
-#include "api/clock.hpp"
+#include "server/page_token.hpp"
+#include "server/request_ids.hpp"
 #include "server/router.hpp"
 #include "store/store.hpp"
 
 namespace hil::server {
 
-// Adds the routes of every AWS operation the emulator serves to `r`.
-// REQUIRES: `data` and `clock` outlive `r`.
-void add_api_routes(router& r, store::store& data, const api::clock& clock);
+// What the handlers share. REQUIRES: everything outlives the router the routes are added to.
+struct api_context {
+    store::store& data;
+    const store::lifecycle_policy& lifecycle;
+    const page_tokens& tokens;
+    resource_ids& ids;
+};
+
+// Adds the route of every AWS operation the emulator serves to `r`.
+void add_api_routes(router& r, api_context& ctx);
 
 }  // namespace hil::server

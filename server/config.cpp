@@ -6,7 +6,9 @@
 #include <string_view>
 #include <thread>
 
+#include "api/shapes.hpp"
 #include "server/version.hpp"
+#include "store/progression.hpp"
 
 namespace hil::server {
 namespace {
@@ -45,6 +47,13 @@ bool parse_bool(std::string_view where, std::string_view text) {
     if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
     if (text == "0" || text == "false" || text == "no" || text == "off" || text.empty()) return false;
     throw flag_error{std::string(where) + ": '" + std::string(text) + "' is not a boolean (true/false, 1/0)"};
+}
+
+std::vector<store::progression_step> progression_flag(std::string_view where, std::string_view text,
+                                                     const api::shape& status_shape) {
+    auto steps = store::parse_progression_spec(text, status_shape);
+    if (!steps) throw flag_error{std::string(where) + ": " + steps.err().message()};
+    return std::move(steps).value();
 }
 
 struct option_def {
@@ -101,11 +110,36 @@ const std::vector<option_def>& options() {
              c.admin_token = std::string(v);
          }},
         {"--throttle", "HIL_THROTTLE", "MODE",
-         "off (default), aws (the service's quotas: GetDICOMImportJob 25/s, burst 50), or RATE[:BURST] per second",
+         "off (default), aws (each operation's documented quota, e.g. GetDICOMImportJob 25/s, burst 50), or RATE[:BURST] per second",
          [](config& c, std::string_view w, std::string_view v) {
              const auto p = parse_throttle_policy(v);
              if (!p) throw flag_error{std::string(w) + ": '" + std::string(v) + "' is not off, aws or RATE[:BURST] (e.g. 5:10)"};
              c.throttling = *p;
+         }},
+        {"--job-progression", "HIL_JOB_PROGRESSION", "STEPS",
+         "how a started import job moves: STATUS@POLLS or STATUS@DURATION steps (default IN_PROGRESS@0,COMPLETED@1)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.lifecycle.import_job = progression_flag(w, v, api::job_status_shape);
+         }},
+        {"--datastore-progression", "HIL_DATASTORE_PROGRESSION", "STEPS",
+         "how a created datastore moves from CREATING (default ACTIVE@1: ACTIVE from the second GetDatastore)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.lifecycle.datastore_create = progression_flag(w, v, api::datastore_status_shape);
+         }},
+        {"--datastore-delete-progression", "HIL_DATASTORE_DELETE_PROGRESSION", "STEPS",
+         "how a deleted datastore moves from DELETING (default DELETED@1)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.lifecycle.datastore_delete = progression_flag(w, v, api::datastore_status_shape);
+         }},
+        {"--max-datastores", "HIL_MAX_DATASTORES", "N",
+         "data stores per account and region; CreateDatastore past it is 402 ServiceQuotaExceeded (default 100)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.lifecycle.max_datastores = parse_int<std::uint64_t>(w, v, 0, 1'000'000'000, "a count (0-1000000000)");
+         }},
+        {"--max-concurrent-imports", "HIL_MAX_CONCURRENT_IMPORTS", "N",
+         "import jobs SUBMITTED or IN_PROGRESS per data store; more is 402 ServiceQuotaExceeded (default 100)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.lifecycle.max_concurrent_imports = parse_int<std::uint64_t>(w, v, 0, 1'000'000'000, "a count (0-1000000000)");
          }},
         {"--journal-size", "HIL_JOURNAL_SIZE", "N", "API calls kept in the request journal; 0 turns it off (default 10000)",
          [](config& c, std::string_view w, std::string_view v) {
@@ -136,9 +170,18 @@ const std::vector<option_def>& options() {
 
 }  // namespace
 
+store::lifecycle_policy config::default_lifecycle() {
+    store::lifecycle_policy p;
+    p.datastore_create = {{"ACTIVE", 1, std::nullopt, std::nullopt, std::nullopt}};
+    p.datastore_delete = {{"DELETED", 1, std::nullopt, std::nullopt, std::nullopt}};
+    p.import_job = {{"IN_PROGRESS", 0, std::nullopt, std::nullopt, std::nullopt},
+                    {"COMPLETED", 1, std::nullopt, std::nullopt, std::nullopt}};
+    return p;
+}
+
 std::string usage_text() {
     std::string out = std::string(k_name) + " " + std::string(k_version) +
-                      " - a local emulator of the AWS HealthImaging import-job API\n\n"
+                      " - a local emulator of AWS HealthImaging\n\n"
                       "Usage: healthimaging-local [OPTIONS]\n\nOptions (each also set by the environment variable shown):\n";
     for (const auto& o : options()) {
         std::string left = "  " + std::string(o.flag) + (o.arg.empty() ? "" : " " + std::string(o.arg));

@@ -8,6 +8,7 @@
 #include "server/logger.hpp"
 #include "server/server_options.hpp"
 #include "server/throttle.hpp"
+#include "store/store.hpp"
 
 namespace hil::server {
 
@@ -21,6 +22,12 @@ struct config {
     std::string admin_token;           // when set, the control API needs "Authorization: Bearer <token>"
     throttle_policy throttling;        // --throttle
     std::size_t journal_size = 10'000; // request journal entries kept; 0 turns it off
+    store::lifecycle_policy lifecycle = default_lifecycle();  // resources made through the API
+
+    // CreateDatastore: ACTIVE after the first GetDatastore; DeleteDatastore: DELETED after the
+    // first; StartDICOMImportJob: IN_PROGRESS at the first GetDICOMImportJob, COMPLETED at the
+    // second; 100 data stores per account and region; 100 concurrent imports per data store.
+    static store::lifecycle_policy default_lifecycle();
 };
 
 enum class config_action { run, help, version, probe, fail };

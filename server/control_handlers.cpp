@@ -3,9 +3,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
+#include "api/operations.hpp"
 #include "server/uri_path.hpp"
 #include "server/version.hpp"
 #include "server/wire_json.hpp"
@@ -37,6 +39,8 @@ api::result<reply> counts_reply(control_plane& p, std::string_view status) {
     w.Uint64(counts.value().datastores);
     w.Key("jobs");
     w.Uint64(counts.value().jobs);
+    w.Key("importRules");
+    w.Uint64(counts.value().import_rules);
     w.Key("faults");
     w.Uint64(p.faults.size());
     w.EndObject();
@@ -62,7 +66,8 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
     auto doc = store::parse_fixture(req.body(), "(request body)", p.clock.now());
     if (!doc) return doc.err();
     const auto& d = doc.value();
-    const auto loaded_datastores = d.datastores.size(), loaded_jobs = d.jobs.size(), loaded_faults = d.faults.size();
+    const auto loaded_datastores = d.datastores.size(), loaded_jobs = d.jobs.size(),
+               loaded_rules = d.import_rules.size(), loaded_faults = d.faults.size();
     if (auto s = store::apply_fixtures({std::move(doc).value()}, p.data, p.faults, mode); !s) return s.err();
     rapidjson::StringBuffer buffer;
     json_writer w(buffer);
@@ -74,6 +79,8 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
     w.Uint64(loaded_datastores);
     w.Key("jobs");
     w.Uint64(loaded_jobs);
+    w.Key("importRules");
+    w.Uint64(loaded_rules);
     w.Key("faults");
     w.Uint64(loaded_faults);
     w.EndObject();
@@ -84,7 +91,7 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
 api::result<reply> state(control_plane& p) {
     auto contents = p.data.contents(p.clock.now());
     if (!contents) return contents.err();
-    return reply{200, store::write_fixture(contents.value().datastores, contents.value().jobs, p.faults.list())};
+    return reply{200, store::write_fixture(contents.value(), p.faults.list())};
 }
 
 std::string faults_json(const std::vector<store::fault_rule>& rules) {
@@ -130,8 +137,15 @@ api::result<reply> requests(control_plane& p, const request& req) {
     journal_filter f;
     const auto target = req.target();
     f.operation = query_param(target, "operation");
-    f.datastore_id = query_param(target, "datastoreId");
-    f.job_id = query_param(target, "jobId");
+    // Any label of any operation filters: ?datastoreId=..., ?jobId=..., ?resourceArn=...
+    for (const auto* op : api::all_operations()) {
+        for (const auto& m : op->input) {
+            if (m.where != api::location::label) continue;
+            const bool seen = std::any_of(f.labels.begin(), f.labels.end(), [&](const auto& l) { return l.first == m.name; });
+            if (seen) continue;
+            if (auto v = query_param(target, m.name)) f.labels.emplace_back(std::string(m.name), std::move(*v));
+        }
+    }
     if (auto s = query_param(target, "status")) {
         auto v = parse_filter<unsigned>("status", *s);
         if (!v) return v.err();
@@ -164,8 +178,10 @@ api::result<reply> requests(control_plane& p, const request& req) {
         put(w, "method", e.method);
         put(w, "path", e.path);
         if (!e.operation.empty()) put(w, "operation", e.operation);
-        if (!e.datastore_id.empty()) put(w, "datastoreId", e.datastore_id);
-        if (!e.job_id.empty()) put(w, "jobId", e.job_id);
+        for (const auto& [name, value] : e.labels) {
+            w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+            w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+        }
         if (!e.access_key_id.empty()) put(w, "accessKeyId", e.access_key_id);
         w.Key("status");
         w.Uint(e.status);
@@ -197,36 +213,31 @@ api::result<reply> ok_reply(std::string_view status) {
 
 void add_control_routes(router& r, control_plane& plane, bool health_only) {
     auto* p = &plane;
-    r.add({http::verb::get, k_health_path, {}, {},
-           [p](const route_match&, const request&) { return counts_reply(*p, "ready"); }, route_kind::control_open});
+    using verb = http::verb;
+    r.add_control(verb::get, k_health_path, [p](const route_match&, const request&) { return counts_reply(*p, "ready"); },
+                  control_access::open);
     if (health_only) return;
-    r.add({http::verb::post, "/_emulator/reset", {}, {},
-           [p](const route_match&, const request&) { return reset(*p); }, route_kind::control});
-    r.add({http::verb::post, "/_emulator/fixtures", {}, {},
-           [p](const route_match&, const request& req) { return load_fixtures(*p, req); }, route_kind::control});
-    r.add({http::verb::get, "/_emulator/state", {}, {},
-           [p](const route_match&, const request&) { return state(*p); }, route_kind::control});
-    r.add({http::verb::get, "/_emulator/faults", {}, {},
-           [p](const route_match&, const request&) { return api::result<reply>(reply{200, faults_json(p->faults.list())}); },
-           route_kind::control});
-    r.add({http::verb::post, "/_emulator/faults", {}, {},
-           [p](const route_match&, const request& req) { return add_faults(*p, req); }, route_kind::control});
-    r.add({http::verb::delete_, "/_emulator/faults", {}, {},
-           [p](const route_match&, const request&) {
-               p->faults.clear();
-               return ok_reply("cleared");
-           },
-           route_kind::control});
-    r.add({http::verb::delete_, "/_emulator/faults/{faultId}", {}, {},
-           [p](const route_match& m, const request&) { return delete_fault(*p, m); }, route_kind::control});
-    r.add({http::verb::get, "/_emulator/requests", {}, {},
-           [p](const route_match&, const request& req) { return requests(*p, req); }, route_kind::control});
-    r.add({http::verb::delete_, "/_emulator/requests", {}, {},
-           [p](const route_match&, const request&) {
-               p->journal.clear();
-               return ok_reply("cleared");
-           },
-           route_kind::control});
+    r.add_control(verb::post, "/_emulator/reset", [p](const route_match&, const request&) { return reset(*p); });
+    r.add_control(verb::post, "/_emulator/fixtures",
+                  [p](const route_match&, const request& req) { return load_fixtures(*p, req); });
+    r.add_control(verb::get, "/_emulator/state", [p](const route_match&, const request&) { return state(*p); });
+    r.add_control(verb::get, "/_emulator/faults", [p](const route_match&, const request&) {
+        return api::result<reply>(reply{200, faults_json(p->faults.list())});
+    });
+    r.add_control(verb::post, "/_emulator/faults",
+                  [p](const route_match&, const request& req) { return add_faults(*p, req); });
+    r.add_control(verb::delete_, "/_emulator/faults", [p](const route_match&, const request&) {
+        p->faults.clear();
+        return ok_reply("cleared");
+    });
+    r.add_control(verb::delete_, "/_emulator/faults/{faultId}",
+                  [p](const route_match& m, const request&) { return delete_fault(*p, m); });
+    r.add_control(verb::get, "/_emulator/requests",
+                  [p](const route_match&, const request& req) { return requests(*p, req); });
+    r.add_control(verb::delete_, "/_emulator/requests", [p](const route_match&, const request&) {
+        p->journal.clear();
+        return ok_reply("cleared");
+    });
 }
 
 }  // namespace hil::server

@@ -1,7 +1,7 @@
 // The emulator's own API, all under the reserved prefix /_emulator/ (no AWS operation uses
 // it). JSON in and out; errors use the API's envelope (status, x-amzn-ErrorType, message).
 //
-//   GET    /_emulator/health          200 {"status":"ready","version","datastores","jobs","faults"}
+//   GET    /_emulator/health          200 {"status":"ready","version","datastores","jobs","importRules","faults"}
 //   POST   /_emulator/reset           back to the start-up state: data, progressions, fault
 //                                     rules, journal and throttle buckets
 //   POST   /_emulator/fixtures        load a fixture document; ?mode=merge (default) or replace
@@ -10,7 +10,8 @@
 //   POST   /_emulator/faults          add rules: one rule object, an array, or {"faults":[...]}
 //   DELETE /_emulator/faults          remove every rule
 //   DELETE /_emulator/faults/{id}     remove one rule
-//   GET    /_emulator/requests        the request journal (?operation ?datastoreId ?jobId ?status ?since)
+//   GET    /_emulator/requests        the request journal (?operation ?status ?since, and any label:
+//                                     ?datastoreId ?jobId ?resourceArn)
 //   DELETE /_emulator/requests        empty the journal
 #pragma once
 

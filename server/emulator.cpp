@@ -8,12 +8,14 @@ namespace hil::server {
 
 emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data)
     : store_(std::move(data)),
+      lifecycle_(cfg.lifecycle),
+      api_{*store_, lifecycle_, tokens_, resource_ids_},
       journal_(cfg.journal_size),
       limiter_(cfg.throttling, clock),
       plane_{*store_, faults_, journal_, limiter_, clock, {}},
       router_(clock, ids_, faults_, log, router_extras{&journal_, &limiter_, cfg.admin_token}),
       server_(cfg.server, router_, log) {
-    add_api_routes(router_, *store_, clock);
+    add_api_routes(router_, api_);
     add_control_routes(router_, plane_, !cfg.admin);
 }
 

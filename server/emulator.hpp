@@ -13,6 +13,8 @@
 #include "server/throttle.hpp"
 #include "server/http_server.hpp"
 #include "server/logger.hpp"
+#include "server/api_handlers.hpp"
+#include "server/page_token.hpp"
 #include "server/request_ids.hpp"
 #include "server/router.hpp"
 #include "store/fault_rules.hpp"
@@ -42,6 +44,10 @@ private:
     std::unique_ptr<store::store> store_;
     store::fault_rules faults_;
     uuid_request_ids ids_;
+    store::lifecycle_policy lifecycle_;
+    page_tokens tokens_;
+    resource_ids resource_ids_;
+    api_context api_;
     request_journal journal_;
     throttle limiter_;
     control_plane plane_;

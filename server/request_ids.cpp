@@ -30,3 +30,23 @@ std::string uuid_request_ids::next() {
 }
 
 }  // namespace hil::server
+
+namespace hil::server {
+
+resource_ids::resource_ids() : draws_((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
+
+std::string resource_ids::next() {
+    std::uint64_t hi = 0, lo = 0;
+    {
+        std::lock_guard lock(mutex_);
+        hi = draws_();
+        lo = draws_();
+    }
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string out(32, '0');
+    for (int i = 15; i >= 0; --i, hi >>= 4) out[static_cast<std::size_t>(i)] = k_hex[hi & 0xF];
+    for (int i = 31; i >= 16; --i, lo >>= 4) out[static_cast<std::size_t>(i)] = k_hex[lo & 0xF];
+    return out;
+}
+
+}  // namespace hil::server

@@ -28,3 +28,25 @@ private:
 };
 
 }  // namespace hil::server
+
+#include <mutex>
+#include <random>
+
+namespace hil::server {
+
+// The ids of resources the API creates (datastores, import jobs): 32 lower-case hex digits,
+// as AWS's look, drawn from a generator seeded once per process (or by the caller, so a test
+// can repeat them).
+// Thread safety: safe from any thread.
+class resource_ids {
+public:
+    resource_ids();
+    explicit resource_ids(std::uint64_t seed) : draws_(seed) {}
+    std::string next();
+
+private:
+    std::mutex mutex_;  // guards draws_
+    std::mt19937_64 draws_;
+};
+
+}  // namespace hil::server

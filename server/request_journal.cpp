@@ -1,5 +1,7 @@
 #include "server/request_journal.hpp"
 
+#include <algorithm>
+
 namespace hil::server {
 
 void request_journal::record(journal_entry entry) {
@@ -15,8 +17,11 @@ std::vector<journal_entry> request_journal::query(const journal_filter& f) const
     std::vector<journal_entry> out;
     for (const auto& e : entries_) {
         if (f.operation && e.operation != *f.operation) continue;
-        if (f.datastore_id && e.datastore_id != *f.datastore_id) continue;
-        if (f.job_id && e.job_id != *f.job_id) continue;
+        const bool labels_match = std::all_of(f.labels.begin(), f.labels.end(), [&](const auto& wanted) {
+            return std::any_of(e.labels.begin(), e.labels.end(),
+                               [&](const auto& l) { return l.first == wanted.first && l.second == wanted.second; });
+        });
+        if (!labels_match) continue;
         if (f.status && e.status != *f.status) continue;
         if (f.since && e.time < *f.since) continue;
         out.push_back(e);

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/clock.hpp"
@@ -21,8 +23,7 @@ struct journal_entry {
     std::string method;
     std::string path;
     std::string operation;  // empty when no operation matched
-    std::string datastore_id;
-    std::string job_id;
+    std::vector<std::pair<std::string_view, std::string>> labels;  // the operation's URI labels (names are the model's)
     std::string access_key_id;
     unsigned status = 0;     // 0: the connection was dropped without an answer
     std::string error_type;  // x-amzn-ErrorType, empty on success
@@ -32,8 +33,7 @@ struct journal_entry {
 
 struct journal_filter {
     std::optional<std::string> operation;
-    std::optional<std::string> datastore_id;
-    std::optional<std::string> job_id;
+    std::vector<std::pair<std::string, std::string>> labels;  // each must be a label of the entry, with this value
     std::optional<unsigned> status;
     std::optional<api::epoch_millis> since;  // entries at or after this time
 };

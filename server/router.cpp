@@ -1,12 +1,14 @@
 #include "server/router.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <ctime>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 
+#include "server/request_input.hpp"
 #include "server/sigv4.hpp"
 #include "server/uri_path.hpp"
 #include "server/wire_json.hpp"
@@ -67,7 +69,48 @@ std::string_view route_match::label(std::string_view name) const {
     for (const auto& [n, v] : labels) {
         if (n == name) return v;
     }
-    return {};
+    throw std::logic_error("no label {" + std::string(name) + "} in this route");
+}
+
+std::optional<std::string_view> call::query(std::string_view name) const {
+    const auto* m = op.find_input(name, api::location::query);
+    if (!m) return std::nullopt;
+    for (const auto& [n, v] : query_values_) {
+        if (n == m->on_wire()) return std::string_view(v);
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string_view> call::query_list(std::string_view name) const {
+    std::vector<std::string_view> out;
+    const auto* m = op.find_input(name, api::location::query);
+    if (!m) return out;
+    for (const auto& [n, v] : query_values_) {
+        if (n == m->on_wire()) out.emplace_back(v);
+    }
+    return out;
+}
+
+std::optional<std::int64_t> call::query_integer(std::string_view name) const {
+    const auto text = query(name);
+    if (!text) return std::nullopt;
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+    return v;
+}
+
+const rapidjson::Value* call::body_member(std::string_view name) const {
+    if (!body_.IsObject()) return nullptr;
+    const auto it = body_.FindMember(rapidjson::StringRef(name.data(), name.size()));
+    if (it == body_.MemberEnd() || it->value.IsNull()) return nullptr;
+    return &it->value;
+}
+
+std::optional<std::string_view> call::body_string(std::string_view name) const {
+    const auto* v = body_member(name);
+    if (!v || !v->IsString()) return std::nullopt;
+    return std::string_view(v->GetString(), v->GetStringLength());
 }
 
 std::string http_date(api::epoch_millis t) {
@@ -103,11 +146,33 @@ std::string_view cached_http_date(api::epoch_millis t) {
 
 }  // namespace
 
-void router::add(route r) {
-    compiled_route c{std::move(r), {}};
-    c.segments = split_path(c.def.path_template);
-    if (c.segments.size() > path_segments::k_max) throw std::logic_error("route longer than the router's path_segments");
-    routes_.push_back(std::move(c));
+void router::add_compiled(compiled_route r, std::string_view path_template) {
+    r.segments = split_path(path_template);
+    if (r.segments.size() > path_segments::k_max) throw std::logic_error("route longer than the router's path_segments");
+    for (const auto& existing : routes_) {
+        if (existing.method == r.method && existing.segments == r.segments) {
+            throw std::logic_error("two routes for " + std::string(http::to_string(r.method)) + " " + std::string(path_template));
+        }
+    }
+    routes_.push_back(std::move(r));
+}
+
+void router::add(const api::operation& op, api_handler handler) {
+    if (auto problem = api::check_description(op)) throw std::logic_error(*problem);
+    compiled_route r;
+    r.method = http::string_to_verb(op.method);
+    r.op = &op;
+    r.api = std::move(handler);
+    add_compiled(std::move(r), op.uri);
+}
+
+void router::add_control(http::verb method, std::string_view path_template, control_handler handler,
+                         control_access access) {
+    compiled_route r;
+    r.method = method;
+    r.control = std::move(handler);
+    r.access = access;
+    add_compiled(std::move(r), path_template);
 }
 
 bool router::authorized(const request& req) const {
@@ -119,130 +184,159 @@ bool router::authorized(const request& req) const {
            beast::iequals(header.substr(0, bearer.size()), bearer) && header.substr(bearer.size()) == extras_.admin_token;
 }
 
+// What one request's stages decided, for finish and the journal.
+struct router::outcome {
+    std::optional<api::result<reply>> result;
+    std::optional<store::fault_action> fault;
+    std::string_view caller;
+};
+
+const router::compiled_route* router::match(const request& req, route_match& labels, std::string& allow) const {
+    const path_segments segments(target_path(req.target()));
+    for (const auto& r : routes_) {
+        if (r.segments.size() != segments.size()) continue;
+        bool same_shape = true;
+        for (std::size_t i = 0; i < segments.size() && same_shape; ++i) {
+            same_shape = is_label(r.segments[i]) || r.segments[i] == segments[i];
+        }
+        if (!same_shape) continue;
+        if (r.method == req.method()) {
+            for (std::size_t i = 0; i < segments.size(); ++i) {
+                const auto& s = r.segments[i];
+                if (is_label(s)) labels.labels.emplace_back(std::string_view(s).substr(1, s.size() - 2), segments[i]);
+            }
+            return &r;
+        }
+        if (!allow.empty()) allow += ", ";
+        allow += std::string(http::to_string(r.method));
+    }
+    return nullptr;
+}
+
+void router::run_api(const compiled_route& r, const request& req, const route_match& labels, outcome& out) {
+    const auto& op = *r.op;
+    const auto authorization = req[http::field::authorization];
+    out.caller = access_key_id(authorization);
+    if (extras_.limiter && !extras_.limiter->admit(op, out.caller)) {
+        out.result = api::error::of(api::error_code::throttling, "Rate exceeded");
+        return;
+    }
+    out.fault = faults_.fire({op.name, labels.labels, out.caller});
+    if (out.fault && out.fault->error) {
+        out.result = *out.fault->error;
+        return;
+    }
+    if (out.fault && out.fault->drop_connection) return;
+    store::scope who;
+    if (const auto region = credential_region(authorization); !region.empty()) who.region = std::string(region);
+    call c{op, labels, who, out.caller, clock_.now(), {}, {}};
+    if (auto s = read_call_input(req, c); !s) {
+        out.result = s.err();
+        return;
+    }
+    out.result = r.api(c);
+    if (!*out.result) {
+        const auto& err = out.result->err();
+        if (err.info().modeled && !api::declares(op, err.code())) {
+            log_.error("handler of " + std::string(op.name) + " returned " + std::string(err.info().name) +
+                       ", which the operation does not declare: " + err.message());
+            out.result = api::error::internal(std::string(k_internal_message));
+        }
+    }
+}
+
 routed router::route_request(const request& req) {
     const auto started = std::chrono::steady_clock::now();
     const bool keep_alive = req.keep_alive();
-    std::string request_id = ids_.next();
+    const std::string request_id = ids_.next();
     std::string allow;
     const compiled_route* found = nullptr;
-    route_match match;
-    std::string_view caller;
-    std::optional<store::fault_action> fault;
-    std::optional<api::result<reply>> outcome;
+    route_match labels;
+    outcome out;
     try {
-        const path_segments segments(target_path(req.target()));
-        for (const auto& r : routes_) {
-            if (r.segments.size() != segments.size()) continue;
-            bool same_shape = true;
-            for (std::size_t i = 0; i < segments.size() && same_shape; ++i) {
-                same_shape = is_label(r.segments[i]) || r.segments[i] == segments[i];
-            }
-            if (!same_shape) continue;
-            if (r.def.method == req.method()) {
-                found = &r;
-                break;
-            }
-            if (!allow.empty()) allow += ", ";
-            allow += std::string(http::to_string(r.def.method));
-        }
+        found = match(req, labels, allow);
         if (!found) {
             const std::string what = api::display_value(req.method_string(), 32) + " " +
                                      api::display_value(target_path(req.target()), 256);
-            outcome = api::error::unknown_operation(
+            out.result = api::error::unknown_operation(
                 allow.empty() ? "No operation matches " + what
                               : "No operation matches " + what + "; this path accepts " + allow);
+        } else if (found->op) {
+            run_api(*found, req, labels, out);
+        } else if (found->access == control_access::guarded && !authorized(req)) {
+            out.result = api::error::of(api::error_code::unauthorized);
         } else {
-            for (std::size_t i = 0; i < segments.size(); ++i) {
-                const auto& s = found->segments[i];
-                if (is_label(s)) match.labels.emplace_back(std::string_view(s).substr(1, s.size() - 2), segments[i]);
-            }
-            const auto& def = found->def;
-            if (def.kind == route_kind::control && !authorized(req)) {
-                outcome = api::error::of(api::error_code::unauthorized);
-            } else if (def.kind == route_kind::api) {
-                caller = access_key_id(req[http::field::authorization]);
-                if (extras_.limiter && !extras_.limiter->admit(def.operation, caller)) {
-                    outcome = api::error::of(api::error_code::throttling, "Rate exceeded");
-                } else {
-                    fault = faults_.fire({def.operation, match.label("datastoreId"), match.label("jobId"), caller});
-                    if (fault && fault->error) outcome = *fault->error;
-                }
-            }
-            if (!outcome && !(fault && fault->drop_connection)) {
-                api::validation_report report;
-                for (const auto& ls : def.label_shapes) report.check(ls.label, *ls.shape, match.label(ls.label));
-                if (!report.empty()) {
-                    outcome = api::error::validation(report.message());
-                } else {
-                    outcome = def.handler(match, req);
-                }
-            }
+            out.result = found->control(labels, req);
         }
     } catch (const std::exception& e) {
         log_.error(std::string("handler failed: ") + e.what());
-        outcome = api::error::internal(std::string(k_internal_message));
+        out.result = api::error::internal(std::string(k_internal_message));
     } catch (...) {
         log_.error("handler failed with an unknown exception");
-        outcome = api::error::internal(std::string(k_internal_message));
+        out.result = api::error::internal(std::string(k_internal_message));
     }
 
-    routed out;
+    routed answer;
+    const auto& fault = out.fault;
     if (fault) {
-        out.delay = std::chrono::milliseconds(fault->delay_millis);
-        out.drop = fault->drop_connection;
+        answer.delay = std::chrono::milliseconds(fault->delay_millis);
+        answer.drop = fault->drop_connection;
     }
-    if (!outcome) {
+    if (!out.result) {
         // Only a dropped connection leaves nothing to answer; the response is never sent.
-        out.res = error_response(api::error::internal(std::string(k_internal_message)), req.version(), false, request_id);
-    } else if (!*outcome) {
-        const auto& err = outcome->err();
+        answer.res = error_response(api::error::internal(std::string(k_internal_message)), req.version(), false, request_id);
+    } else if (!*out.result) {
+        const auto& err = out.result->err();
         if (err.code() == api::error_code::internal_server && !fault) log_.warn("500 InternalServerException: " + err.message());
-        out.res = error_response(err, req.version(), keep_alive, request_id);
-        if (!allow.empty() && err.code() == api::error_code::unknown_operation) out.res.set(http::field::allow, allow);
-        if (fault && fault->retry_after) out.res.set(http::field::retry_after, std::to_string(*fault->retry_after));
+        answer.res = error_response(err, req.version(), keep_alive, request_id);
+        if (!allow.empty() && err.code() == api::error_code::unknown_operation) answer.res.set(http::field::allow, allow);
+        if (fault && fault->retry_after) answer.res.set(http::field::retry_after, std::to_string(*fault->retry_after));
     } else {
-        out.res = response{static_cast<http::status>(outcome->value().status), req.version()};
-        out.res.body() = std::move(outcome->value().body);
-        finish(out.res, keep_alive, request_id);
+        auto& ok = out.result->value();
+        answer.res = response{static_cast<http::status>(ok.status), req.version()};
+        answer.res.body() = std::move(ok.body);
+        for (const auto& [name, value] : ok.headers) answer.res.set(name, value);
+        finish(answer.res, keep_alive, request_id, ok.content_type);
     }
 
     // The journal is of API calls: the control API's own paths, matched or not, stay out.
-    const bool is_control = found ? found->def.kind != route_kind::api
+    const bool is_control = found ? found->op == nullptr
                                   : target_path(req.target()).substr(0, k_control_prefix.size()) == k_control_prefix;
     if (extras_.journal && extras_.journal->enabled() && !is_control) {
         journal_entry e;
         e.time = clock_.now();
-        e.request_id = std::move(request_id);
+        e.request_id = request_id;
         e.method = api::display_value(req.method_string(), 32);
         e.path = api::display_value(target_path(req.target()), 256);
-        if (found) e.operation = std::string(found->def.operation);
-        e.datastore_id = api::display_value(match.label("datastoreId"));
-        e.job_id = api::display_value(match.label("jobId"));
-        e.access_key_id = std::string(caller);
-        e.status = out.drop ? 0 : out.res.result_int();
-        if (!out.drop && outcome && !*outcome) e.error_type = std::string(outcome->err().info().name);
+        if (found) e.operation = std::string(found->op->name);
+        e.labels.reserve(labels.labels.size());
+        for (const auto& [name, value] : labels.labels) e.labels.emplace_back(name, api::display_value(value, 256));
+        e.access_key_id = std::string(out.caller);
+        e.status = answer.drop ? 0 : answer.res.result_int();
+        if (!answer.drop && out.result && !*out.result) e.error_type = std::string(out.result->err().info().name);
         if (fault) e.fault_id = fault->rule_id;
         e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
-                       static_cast<double>(out.delay.count());
+                       static_cast<double>(answer.delay.count());
         extras_.journal->record(std::move(e));
     }
-    return out;
+    return answer;
 }
 
 response router::protocol_error(const api::error& err, unsigned http_version) {
     return error_response(err, http_version, false, ids_.next());
 }
 
-response router::error_response(const api::error& err, unsigned http_version, bool keep_alive, std::string request_id) {
+response router::error_response(const api::error& err, unsigned http_version, bool keep_alive,
+                                std::string_view request_id) {
     response res{static_cast<http::status>(err.info().status), http_version};
     res.set("x-amzn-ErrorType", err.info().name);
     res.body() = error_body(err);
-    finish(res, keep_alive, std::move(request_id));
+    finish(res, keep_alive, request_id, "application/json");
     return res;
 }
 
-void router::finish(response& res, bool keep_alive, std::string request_id) {
-    res.set(http::field::content_type, "application/json");
+void router::finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type) {
+    res.set(http::field::content_type, content_type);
     res.set("x-amzn-RequestId", request_id);
     res.set(http::field::date, cached_http_date(clock_.now()));
     res.keep_alive(keep_alive);

@@ -1,74 +1,108 @@
-// router: a table of (method, path template, operation, handler) and the one place where
-// every answer is finished: status, x-amzn-ErrorType, JSON body, x-amzn-RequestId, Date.
+// router: matches a request to an AWS operation or a control route, runs the request
+// pipeline, and is the one place where every answer is finished: status, x-amzn-ErrorType,
+// body, Content-Type, x-amzn-RequestId, Date and a handler's own headers.
 //
-// An API request flows: split and percent-decode the path -> find the route (none:
-// 404 UnknownOperationException; the path matches but not the method: the same, with an
-// Allow header) -> throttling (429) -> scripted faults (error, delay, dropped connection)
-// -> validate every label against its documented shape (400 ValidationException listing
-// each violation) -> the handler -> the request journal.
-// Control routes (under /_emulator/) skip throttling, faults and the journal, and need
-// `Authorization: Bearer <admin_token>` when a token is set (401 otherwise), except open
-// ones such as the health check.
-// A handler that throws becomes 500 InternalServerException, logged; never a crash.
-// Thread safety: route() may run on many threads at once once the table is built;
-// add() must not run concurrently with route().
+// An API request flows through these stages, in order:
+//   match      split and percent-decode the path, find the operation by method and URI
+//              template (none: 404 UnknownOperationException; the path matches but not the
+//              method: the same, with an Allow header)
+//   caller     the access key id and region of the SigV4 Authorization header
+//   throttle   the operation's quota (429)
+//   faults     scripted faults on the operation, its labels and the caller (error, delay, drop)
+//   input      every input member read from its place (label, query, header, JSON body) and
+//              validated against its shape (400 ValidationException listing each violation;
+//              400 SerializationException for a body that is not JSON or a wrong JSON type)
+//   handler    the operation's handler, given a parsed, validated call
+//   finish     the reply, or the error with its envelope
+//   journal    the call, with the operation's labels
+// Control routes (under /_emulator/) skip caller, throttle, faults, input and the journal,
+// and need `Authorization: Bearer <admin_token>` when a token is set (401 otherwise),
+// except open ones such as the health check.
+// A handler that throws becomes 500 InternalServerException, logged; never a crash. A
+// handler that returns a modeled error its operation does not declare is a bug: it is
+// answered as 500 and logged as an error.
+// Thread safety: route_request() may run on many threads at once once the table is built;
+// add() must not run concurrently with route_request().
 #pragma once
+
+#include <rapidjson/document.h>
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "api/clock.hpp"
+#include "api/operations.hpp"
 #include "api/result.hpp"
-#include "api/shapes.hpp"
 #include "server/logger.hpp"
 #include "server/net.hpp"
 #include "server/request_ids.hpp"
 #include "server/request_journal.hpp"
 #include "server/throttle.hpp"
 #include "store/fault_rules.hpp"
+#include "store/model.hpp"
 
 namespace hil::server {
 
-// What a handler produces on success.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// What a handler produces on success: any status, content type, extra headers and body
+// (JSON text, or bytes).
 struct reply {
     unsigned status = 200;
-    std::string body;  // JSON
+    std::string body;
+    std::string content_type = "application/json";
+    header_list headers{};
 };
 
-// The decoded labels of a matched route, by name.
+// The labels of a matched route, decoded, by name.
 class route_match {
 public:
+    // The label's value. REQUIRES: the route's template has {name} (a typo is a bug: it throws
+    // std::logic_error, which the router answers as 500 and logs).
     std::string_view label(std::string_view name) const;
     std::vector<std::pair<std::string_view, std::string>> labels;
 };
 
-using handler_fn = std::function<api::result<reply>(const route_match&, const request&)>;
+// A parsed, validated call of one AWS operation: what a handler gets.
+class call {
+public:
+    const api::operation& op;
+    const route_match& labels_;
+    const store::scope& scope;         // whose resources the call sees
+    std::string_view access_key_id;    // from the SigV4 Authorization header; may be empty
+    api::epoch_millis now;
 
-struct label_shape {
-    std::string_view label;  // as written in the template, without braces
-    const api::string_shape* shape;
+    std::string_view label(std::string_view name) const { return labels_.label(name); }
+    // The first value of the query member `name` (its model name), or nothing.
+    std::optional<std::string_view> query(std::string_view name) const;
+    // Every value of a list query member, in order.
+    std::vector<std::string_view> query_list(std::string_view name) const;
+    // A validated integer query member.
+    std::optional<std::int64_t> query_integer(std::string_view name) const;
+    // A body member, or nullptr when absent or null.
+    const rapidjson::Value* body_member(std::string_view name) const;
+    // A string body member, or nothing.
+    std::optional<std::string_view> body_string(std::string_view name) const;
+
+    // Filled by the pipeline.
+    std::vector<std::pair<std::string_view, std::string>> query_values_;  // by wire name, decoded
+    rapidjson::Document body_;                                            // an object, or null
 };
+
+using api_handler = std::function<api::result<reply>(const call&)>;
+using control_handler = std::function<api::result<reply>(const route_match&, const request&)>;
 
 // The emulator's own paths live under this prefix, which no AWS operation uses.
 inline constexpr std::string_view k_control_prefix = "/_emulator/";
 
-enum class route_kind {
-    api,           // an AWS operation
-    control,       // the emulator's own API, guarded by the admin token
-    control_open,  // the emulator's own, never guarded (health)
-};
-
-struct route {
-    http::verb method;
-    std::string_view path_template;  // e.g. "/getDICOMImportJob/datastore/{datastoreId}/job/{jobId}"
-    std::string_view operation;      // the API operation (api routes)
-    std::vector<label_shape> label_shapes;
-    handler_fn handler;
-    route_kind kind = route_kind::api;
+enum class control_access {
+    guarded,  // needs the admin token when one is set
+    open,     // never guarded (health)
 };
 
 // The answer and how to deliver it.
@@ -91,7 +125,11 @@ public:
            router_extras extras = {})
         : clock_(clock), ids_(ids), faults_(faults), log_(log), extras_(std::move(extras)) {}
 
-    void add(route r);
+    // Adds the route of `op`, served by `handler`. Throws std::logic_error when the
+    // description is inconsistent (api::check_description) or its path is already routed.
+    void add(const api::operation& op, api_handler handler);
+    void add_control(http::verb method, std::string_view path_template, control_handler handler,
+                     control_access access = control_access::guarded);
 
     // The complete answer to `req` and how to deliver it; never throws.
     routed route_request(const request& req);
@@ -104,12 +142,20 @@ public:
 
 private:
     struct compiled_route {
-        route def;
+        http::verb method;
         std::vector<std::string> segments;  // literal text, or "{name}" for a label
+        const api::operation* op = nullptr;  // API routes
+        api_handler api;
+        control_handler control;
+        control_access access = control_access::guarded;
     };
+    struct outcome;
 
-    void finish(response& res, bool keep_alive, std::string request_id);
-    response error_response(const api::error& err, unsigned http_version, bool keep_alive, std::string request_id);
+    const compiled_route* match(const request& req, route_match& labels, std::string& allow) const;
+    void run_api(const compiled_route& r, const request& req, const route_match& labels, outcome& out);
+    void add_compiled(compiled_route r, std::string_view path_template);
+    void finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type);
+    response error_response(const api::error& err, unsigned http_version, bool keep_alive, std::string_view request_id);
     bool authorized(const request& req) const;
 
     const api::clock& clock_;

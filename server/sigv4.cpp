@@ -21,3 +21,26 @@ std::string_view access_key_id(std::string_view authorization) {
 }
 
 }  // namespace hil::server
+
+namespace hil::server {
+
+std::string_view credential_region(std::string_view authorization) {
+    const auto key = access_key_id(authorization);
+    if (key.empty()) return {};
+    // Credential=KEY/DATE/REGION/SERVICE/aws4_request: the key is a view into the header.
+    const auto after_key = static_cast<std::size_t>(key.data() + key.size() - authorization.data());
+    auto rest = authorization.substr(after_key);
+    if (rest.empty() || rest.front() != '/') return {};
+    rest.remove_prefix(1);
+    const auto date_end = rest.find('/');
+    if (date_end == std::string_view::npos) return {};
+    rest.remove_prefix(date_end + 1);
+    const auto region = rest.substr(0, rest.find('/'));
+    if (region.empty() || region.size() > 32 || region.size() == rest.size()) return {};
+    for (const char c : region) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return {};
+    }
+    return region;
+}
+
+}  // namespace hil::server

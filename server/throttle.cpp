@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include "api/operations.hpp"
 
 namespace hil::server {
 namespace {
@@ -36,16 +35,15 @@ std::optional<throttle_policy> parse_throttle_policy(std::string_view text) {
     return throttle_policy{throttle_policy::kind::fixed, *rate, std::max(1.0, burst)};
 }
 
-bool throttle::admit(std::string_view operation, std::string_view caller) {
+bool throttle::admit(const api::operation& op, std::string_view caller) {
     if (!enabled()) return true;
     double rate = policy_.rate;
     double burst = policy_.burst;
     if (policy_.mode == throttle_policy::kind::aws) {
-        const auto* op = api::find_operation(operation);
-        if (!op) return true;
-        rate = op->quota_rate;
-        burst = op->quota_burst;
+        rate = op.limits.rate;
+        burst = op.limits.burst;
     }
+    const std::string_view operation = op.name;
     const auto now = clock_.now();
     std::lock_guard lock(mutex_);
     std::string key;

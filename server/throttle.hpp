@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "api/clock.hpp"
+#include "api/operations.hpp"
 
 namespace hil::server {
 
@@ -28,8 +29,8 @@ public:
     throttle(throttle_policy policy, const api::clock& clock) : policy_(policy), clock_(clock) {}
 
     bool enabled() const noexcept { return policy_.mode != throttle_policy::kind::off; }
-    // Whether a call of `operation` by `caller` may go ahead now; takes a token if so.
-    bool admit(std::string_view operation, std::string_view caller);
+    // Whether a call of `op` by `caller` may go ahead now; takes a token if so.
+    bool admit(const api::operation& op, std::string_view caller);
     // Refills every bucket (reset).
     void clear();
 

@@ -35,9 +35,6 @@ std::string percent_decode(std::string_view segment) {
     return out;
 }
 
-namespace {
-
-// A query component as forms write it: '+' is a space, then percent-decoding.
 std::string form_decode(std::string_view component) {
     std::string plus_as_space(component);
     for (auto& c : plus_as_space) {
@@ -45,8 +42,6 @@ std::string form_decode(std::string_view component) {
     }
     return percent_decode(plus_as_space);
 }
-
-}  // namespace
 
 std::optional<std::string> query_param(std::string_view target, std::string_view name) {
     const auto q = target.find('?');

@@ -16,6 +16,9 @@ std::string_view target_path(std::string_view target);
 // value then fails validation by name instead of being guessed at. '+' stays '+'.
 std::string percent_decode(std::string_view segment);
 
+// A query component as forms write it: '+' is a space, then percent-decoding.
+std::string form_decode(std::string_view component);
+
 // The first value of query parameter `name` in `target`, percent-decoded ('+' is a space,
 // as HTML forms and curl --data-urlencode write it); nothing when absent.
 std::optional<std::string> query_param(std::string_view target, std::string_view name);

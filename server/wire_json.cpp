@@ -51,25 +51,76 @@ void append_string(std::string& out, std::string_view value) {
     out.append(buffer.GetString(), buffer.GetSize());
 }
 
-// Appends ,"key":"value" (no comma for the first member). `key` needs no escaping.
-void append_member(std::string& out, std::string_view key, std::string_view value) {
-    if (out.back() != '{') out += ',';
-    out += '"';
-    out += key;
-    out += "\":";
-    append_string(out, value);
-}
-
-void append_timestamp(std::string& out, std::string_view key, api::epoch_millis t) {
-    if (out.back() != '{') out += ',';
-    out += '"';
-    out += key;
-    out += "\":";
-    seconds_buffer buf;
-    out += seconds_text(t, buf);
-}
-
 }  // namespace
+
+void json_out::separate() {
+    if (need_comma_) out_ += ',';
+}
+
+json_out& json_out::begin_object() {
+    separate();
+    out_ += '{';
+    need_comma_ = false;
+    return *this;
+}
+
+json_out& json_out::end_object() {
+    out_ += '}';
+    need_comma_ = true;
+    return *this;
+}
+
+json_out& json_out::begin_array() {
+    separate();
+    out_ += '[';
+    need_comma_ = false;
+    return *this;
+}
+
+json_out& json_out::end_array() {
+    out_ += ']';
+    need_comma_ = true;
+    return *this;
+}
+
+json_out& json_out::key(std::string_view name) {
+    separate();
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
+    need_comma_ = false;
+    return *this;
+}
+
+json_out& json_out::map_key(std::string_view name) {
+    separate();
+    append_string(out_, name);
+    out_ += ':';
+    need_comma_ = false;
+    return *this;
+}
+
+json_out& json_out::string(std::string_view value) {
+    separate();
+    append_string(out_, value);
+    need_comma_ = true;
+    return *this;
+}
+
+json_out& json_out::timestamp(api::epoch_millis t) {
+    separate();
+    seconds_buffer buf;
+    out_ += seconds_text(t, buf);
+    need_comma_ = true;
+    return *this;
+}
+
+json_out& json_out::integer(std::int64_t value) {
+    separate();
+    out_ += std::to_string(value);
+    need_comma_ = true;
+    return *this;
+}
 
 std::string epoch_seconds_text(api::epoch_millis t) {
     seconds_buffer buf;
@@ -79,27 +130,125 @@ std::string epoch_seconds_text(api::epoch_millis t) {
 std::string get_dicom_import_job_body(const store::import_job& job) {
     std::string body;
     body.reserve(512);  // a typical job's body, so the string grows once at most
-    body += "{\"jobProperties\":{";
-    append_member(body, "jobId", job.job_id);
-    append_member(body, "jobName", job.job_name);
-    append_member(body, "jobStatus", job.job_status);
-    append_member(body, "datastoreId", job.datastore_id);
-    append_member(body, "dataAccessRoleArn", job.data_access_role_arn);
-    if (job.ended_at) append_timestamp(body, "endedAt", *job.ended_at);
-    if (job.submitted_at) append_timestamp(body, "submittedAt", *job.submitted_at);
-    append_member(body, "inputS3Uri", job.input_s3_uri);
-    append_member(body, "outputS3Uri", job.output_s3_uri);
-    if (job.message) append_member(body, "message", *job.message);
+    json_out w(body);
+    w.begin_object().key("jobProperties").begin_object();
+    w.member("jobId", job.job_id);
+    w.member("jobName", job.job_name);
+    w.member("jobStatus", job.job_status);
+    w.member("datastoreId", job.datastore_id);
+    w.member("dataAccessRoleArn", job.data_access_role_arn);
+    w.timestamp_member("endedAt", job.ended_at);
+    w.timestamp_member("submittedAt", job.submitted_at);
+    w.member("inputS3Uri", job.input_s3_uri);
+    w.member("outputS3Uri", job.output_s3_uri);
+    w.member("message", job.message);
+    if (job.import_configuration) {
+        // Stored as the caller sent it, a JSON object already checked against its shape.
+        w.key("importConfiguration");
+        body += *job.import_configuration;
+    }
     body += "}}";
+    return body;
+}
+
+std::string start_dicom_import_job_body(const store::import_job& job) {
+    std::string body;
+    json_out w(body);
+    w.begin_object();
+    w.member("datastoreId", job.datastore_id);
+    w.member("jobId", job.job_id);
+    w.member("jobStatus", job.job_status);
+    w.timestamp_member("submittedAt", job.submitted_at);
+    w.end_object();
+    return body;
+}
+
+std::string list_dicom_import_jobs_body(const std::vector<store::import_job>& jobs,
+                                        const std::optional<std::string>& next_token) {
+    std::string body;
+    body.reserve(64 + jobs.size() * 320);
+    json_out w(body);
+    w.begin_object().key("jobSummaries").begin_array();
+    for (const auto& job : jobs) {
+        w.begin_object();
+        w.member("jobId", job.job_id);
+        w.member("jobName", job.job_name);
+        w.member("jobStatus", job.job_status);
+        w.member("datastoreId", job.datastore_id);
+        w.member("dataAccessRoleArn", job.data_access_role_arn);
+        w.timestamp_member("endedAt", job.ended_at);
+        w.timestamp_member("submittedAt", job.submitted_at);
+        w.member("message", job.message);
+        w.end_object();
+    }
+    w.end_array();
+    w.member("nextToken", next_token);
+    w.end_object();
+    return body;
+}
+
+namespace {
+
+void write_datastore_summary(json_out& w, const store::datastore& d, std::string_view region) {
+    w.member("datastoreId", d.datastore_id);
+    w.member("datastoreName", d.datastore_name);
+    w.member("datastoreStatus", d.datastore_status);
+    w.member("datastoreArn", store::datastore_arn(d, region));
+    w.timestamp_member("createdAt", d.created_at);
+    w.timestamp_member("updatedAt", d.updated_at);
+}
+
+}  // namespace
+
+std::string get_datastore_body(const store::datastore& d, std::string_view region) {
+    std::string body;
+    json_out w(body);
+    w.begin_object().key("datastoreProperties").begin_object();
+    write_datastore_summary(w, d, region);
+    w.member("kmsKeyArn", d.kms_key_arn);
+    w.member("lambdaAuthorizerArn", d.lambda_authorizer_arn);
+    w.member("losslessStorageFormat", d.lossless_storage_format);
+    w.end_object().end_object();
+    return body;
+}
+
+std::string list_datastores_body(const std::vector<store::datastore>& datastores, std::string_view region,
+                                 const std::optional<std::string>& next_token) {
+    std::string body;
+    json_out w(body);
+    w.begin_object().key("datastoreSummaries").begin_array();
+    for (const auto& d : datastores) {
+        w.begin_object();
+        write_datastore_summary(w, d, region);
+        w.end_object();
+    }
+    w.end_array();
+    w.member("nextToken", next_token);
+    w.end_object();
+    return body;
+}
+
+std::string datastore_status_body(const store::datastore& d) {
+    std::string body;
+    json_out w(body);
+    w.begin_object().member("datastoreId", d.datastore_id).member("datastoreStatus", d.datastore_status).end_object();
+    return body;
+}
+
+std::string tags_body(const store::tag_map& tags) {
+    std::string body;
+    json_out w(body);
+    w.begin_object().key("tags").begin_object();
+    for (const auto& [k, v] : tags) w.map_key(k).string(v);
+    w.end_object().end_object();
     return body;
 }
 
 std::string error_body(const api::error& err) {
     std::string body;
     body.reserve(err.message().size() + 16);
-    body += '{';
-    append_member(body, "message", err.message());
-    body += '}';
+    json_out w(body);
+    w.begin_object().member("message", err.message()).end_object();
     return body;
 }
 

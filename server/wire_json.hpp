@@ -1,16 +1,68 @@
-// The JSON the emulator writes: each wire shape built from the model in one function.
+// The JSON the emulator writes: each wire shape built from the model in one function, on
+// one small writer (json_out) that appends straight into the response body.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/api_error.hpp"
 #include "api/clock.hpp"
 #include "store/model.hpp"
+#include "store/store.hpp"
 
 namespace hil::server {
 
-// {"jobProperties": {...}}: required members always, optional ones only when present.
+// Appends JSON text to a string. Commas are placed by the writer: a value after a sibling
+// gets one. Keys must need no escaping (they are the model's member names), except map keys,
+// written with map_key().
+class json_out {
+public:
+    explicit json_out(std::string& out) : out_(out) {}
+
+    json_out& begin_object();
+    json_out& end_object();
+    json_out& begin_array();
+    json_out& end_array();
+    json_out& key(std::string_view name);
+    json_out& map_key(std::string_view name);  // escaped like a string value
+    json_out& string(std::string_view value);
+    json_out& timestamp(api::epoch_millis t);  // epoch seconds, as restJson1 writes a Date
+    json_out& integer(std::int64_t value);
+
+    json_out& member(std::string_view name, std::string_view value) { return key(name).string(value); }
+    json_out& member(std::string_view name, const std::string& value) { return key(name).string(value); }
+    // Optional members are omitted when absent, never written as null.
+    json_out& member(std::string_view name, const std::optional<std::string>& value) {
+        return value ? member(name, *value) : *this;
+    }
+    json_out& timestamp_member(std::string_view name, const std::optional<api::epoch_millis>& t) {
+        return t ? key(name).timestamp(*t) : *this;
+    }
+
+private:
+    void separate();
+    std::string& out_;
+    bool need_comma_ = false;
+};
+
+// GetDICOMImportJob: {"jobProperties": {...}}.
 std::string get_dicom_import_job_body(const store::import_job& job);
+// StartDICOMImportJob: {"datastoreId", "jobId", "jobStatus", "submittedAt"}.
+std::string start_dicom_import_job_body(const store::import_job& job);
+// ListDICOMImportJobs: {"jobSummaries": [...], "nextToken"?}.
+std::string list_dicom_import_jobs_body(const std::vector<store::import_job>& jobs,
+                                        const std::optional<std::string>& next_token);
+// GetDatastore: {"datastoreProperties": {...}}, the ARN as seen from `region`.
+std::string get_datastore_body(const store::datastore& d, std::string_view region);
+// ListDatastores: {"datastoreSummaries": [...], "nextToken"?}.
+std::string list_datastores_body(const std::vector<store::datastore>& datastores, std::string_view region,
+                                 const std::optional<std::string>& next_token);
+// CreateDatastore and DeleteDatastore: {"datastoreId", "datastoreStatus"}.
+std::string datastore_status_body(const store::datastore& d);
+// ListTagsForResource: {"tags": {...}}.
+std::string tags_body(const store::tag_map& tags);
 
 // {"message": "..."}: the body of every error answer.
 std::string error_body(const api::error& err);

@@ -9,6 +9,15 @@ bool agrees(const std::optional<std::string>& wanted, std::string_view actual) {
     return !wanted || *wanted == actual;
 }
 
+bool labels_agree(const std::vector<std::pair<std::string, std::string>>& wanted,
+                  std::span<const std::pair<std::string_view, std::string>> actual) {
+    for (const auto& [name, value] : wanted) {
+        const auto it = std::find_if(actual.begin(), actual.end(), [&](const auto& a) { return a.first == name; });
+        if (it == actual.end() || it->second != value) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 fault_rules::entry fault_rules::make_entry(fault_rule rule) {
@@ -82,8 +91,8 @@ std::optional<fault_action> fault_rules::fire(const fault_request& request) {
     for (auto& e : entries_) {
         auto& rule = e.rule;
         if (rule.times && *rule.times == 0) continue;
-        if (!agrees(rule.operation, request.operation) || !agrees(rule.datastore_id, request.datastore_id) ||
-            !agrees(rule.job_id, request.job_id) || !agrees(rule.access_key_id, request.access_key_id)) {
+        if (!agrees(rule.operation, request.operation) || !labels_agree(rule.labels, request.labels) ||
+            !agrees(rule.access_key_id, request.access_key_id)) {
             continue;
         }
         if (rule.after > 0) {

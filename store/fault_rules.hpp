@@ -2,7 +2,7 @@
 // calls", "drop every third connection", "delay job X by 2 s").
 //
 // Rules are checked in order. A rule matches when each of its match members it has equals
-// the request's. A matching rule first lets `after` matches through, then fires while its
+// the request's (a label the request's operation does not have never matches). A matching rule first lets `after` matches through, then fires while its
 // `times` budget lasts, on a `probability` share of those matches if it has one (drawn from
 // its own generator, seeded by `seed` when given, so a run repeats exactly). The first rule
 // that fires decides; a request no rule fires for is served normally.
@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,8 +28,7 @@ namespace hil::store {
 
 struct fault_request {
     std::string_view operation;
-    std::string_view datastore_id;
-    std::string_view job_id;
+    std::span<const std::pair<std::string_view, std::string>> labels;  // the operation's URI labels by name
     std::string_view access_key_id;
 };
 

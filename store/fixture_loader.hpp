@@ -1,6 +1,7 @@
 // Fixture documents: JSON files that seed the store and the fault rules.
 //
-//   {"datastores": [...], "jobs": [...], "faults": [...]}   (every member optional)
+//   {"$schema": "...", "datastores": [...], "jobs": [...], "importRules": [...], "faults": [...]}
+//   (every member optional; "$schema" is for editors and is not read)
 //
 // Every value is checked against the constraints AWS applies to the same member, and any
 // member the format does not define is refused, so a typo fails loudly instead of being
@@ -21,10 +22,10 @@
 
 namespace hil::store {
 
-struct fixture_document {
+// The data of one document (datastores, jobs, import rules) and its fault rules, which the
+// fault engine keeps apart from the store.
+struct fixture_document : dataset {
     std::string source;  // where it came from, for messages
-    std::vector<datastore> datastores;
-    std::vector<import_job> jobs;
     std::vector<fault_rule> faults;
 };
 
@@ -50,8 +51,7 @@ api::status apply_fixtures(std::vector<fixture_document> documents, store& into,
 
 // A fixture document holding exactly these rows and rules (with progress and fired counts),
 // which apply_fixtures(..., replace) turns back into the same state.
-std::string write_fixture(const std::vector<datastore>& datastores, const std::vector<import_job>& jobs,
-                          const std::vector<fault_rule>& faults);
+std::string write_fixture(const dataset& data, const std::vector<fault_rule>& faults);
 
 // One rule as its fixture object (with "id" and "fired"), as the fault endpoints show it.
 std::string write_fault_rule(const fault_rule& f);

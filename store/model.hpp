@@ -1,10 +1,13 @@
 // The emulator's data: what the store holds and the fixture files describe, in the API's
-// own terms. Plain values; validation happens where they are read in (fixture_loader).
+// own terms. Plain values; validation happens where they are read in (fixture_loader, the
+// request pipeline).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/api_error.hpp"
@@ -12,27 +15,55 @@
 
 namespace hil::store {
 
+// The account every resource belongs to until credentials say otherwise.
+inline constexpr std::string_view k_default_account = "123456789012";
+// The region of a request whose SigV4 credential scope names none.
+inline constexpr std::string_view k_default_region = "us-east-1";
+
+// Whose resources a call sees: AWS keeps every account's and region's resources apart.
+struct scope {
+    std::string account_id{k_default_account};
+    std::string region{k_default_region};
+};
+
+using tag_map = std::map<std::string, std::string, std::less<>>;
+
+// One status a resource will move to, once it has been polled `after_polls` times in all,
+// or `after_millis` have passed since its progression started (exactly one of the two).
+struct progression_step {
+    std::string status;  // a JobStatus for jobs, a DatastoreStatus for datastores
+    std::optional<std::uint64_t> after_polls;
+    std::optional<api::epoch_millis> after_millis;
+    std::optional<std::string> message;         // jobs: replaces the job's message when reached
+    std::optional<api::epoch_millis> ended_at;  // jobs: default for COMPLETED/FAILED is the moment reached
+    bool operator==(const progression_step&) const = default;
+};
+
+// Where a resource is along its progression.
+struct progress_state {
+    std::uint64_t polls = 0;            // Get answers given for this resource (GetDICOMImportJob, GetDatastore)
+    std::uint64_t steps_reached = 0;    // how many leading steps have been applied
+    api::epoch_millis started_at = 0;   // the origin of after_millis
+    bool operator==(const progress_state&) const = default;
+};
+
 struct datastore {
     std::string datastore_id;
     std::string datastore_name;
     std::string datastore_status;
-};
-
-// One status a job will move to, once the job has been polled `after_polls` times in all,
-// or `after_millis` have passed since its progression started (exactly one of the two).
-struct progression_step {
-    std::string job_status;
-    std::optional<std::uint64_t> after_polls;
-    std::optional<api::epoch_millis> after_millis;
-    std::optional<std::string> message;             // replaces the job's message when reached
-    std::optional<api::epoch_millis> ended_at;      // default for COMPLETED/FAILED: the moment reached
-};
-
-// Where a job is along its progression.
-struct job_progress {
-    std::uint64_t polls = 0;            // GetDICOMImportJob answers given for this job
-    std::uint64_t steps_reached = 0;    // how many leading steps have been applied
-    api::epoch_millis started_at = 0;   // the origin of after_millis
+    std::string account_id{k_default_account};
+    std::string region;  // empty: the datastore is seen from every region (fixtures without "region")
+    std::optional<api::epoch_millis> created_at;
+    std::optional<api::epoch_millis> updated_at;
+    std::optional<std::string> kms_key_arn;
+    std::optional<std::string> lambda_authorizer_arn;
+    std::optional<std::string> lossless_storage_format;
+    tag_map tags;
+    std::optional<std::string> client_token;  // the CreateDatastore idempotency token
+    std::vector<progression_step> progression;  // its own status steps (CREATING -> ACTIVE, DELETING -> DELETED)
+    progress_state progress;
+    std::vector<progression_step> import_progression;  // given to jobs started in it; empty: the server's default
+    bool operator==(const datastore&) const = default;
 };
 
 struct import_job {
@@ -46,8 +77,30 @@ struct import_job {
     std::optional<api::epoch_millis> submitted_at;
     std::optional<api::epoch_millis> ended_at;
     std::optional<std::string> message;
+    std::optional<std::string> input_owner_account_id;
+    std::optional<std::string> import_configuration;  // the request's JSON object, as sent
+    std::optional<std::string> client_token;           // the StartDICOMImportJob idempotency token
     std::vector<progression_step> progression;  // empty: the job never changes by itself
-    job_progress progress;
+    progress_state progress;
+    bool operator==(const import_job&) const = default;
+};
+
+// Jobs started with an inputS3Uri under `input_prefix` (in `datastore_id` only, when set)
+// end with `job_status` and `message` instead of COMPLETED: failures scripted in fixtures.
+struct import_rule {
+    std::string input_prefix;
+    std::optional<std::string> datastore_id;
+    std::string job_status = "FAILED";
+    std::optional<std::string> message;
+    bool operator==(const import_rule&) const = default;
+};
+
+// Everything the store keeps, as one value: what fixtures load, state exports and counts
+// are made of. A new kind of resource is a new member here.
+struct dataset {
+    std::vector<datastore> datastores;
+    std::vector<import_job> jobs;
+    std::vector<import_rule> import_rules;
 };
 
 // A scripted misbehaviour. Absent match members match anything. A rule does at least one
@@ -56,8 +109,7 @@ struct fault_rule {
     std::string id;  // unique among the rules; assigned when empty
     // match
     std::optional<std::string> operation;
-    std::optional<std::string> datastore_id;
-    std::optional<std::string> job_id;
+    std::vector<std::pair<std::string, std::string>> labels;  // URI labels by name: datastoreId, jobId, resourceArn...
     std::optional<std::string> access_key_id;  // from the SigV4 Authorization header
     // action
     std::optional<api::error_code> error;

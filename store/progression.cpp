@@ -4,20 +4,20 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <charconv>
 #include <cmath>
 
 namespace hil::store {
 namespace {
 
-bool is_terminal(std::string_view status) { return status == "COMPLETED" || status == "FAILED"; }
+bool is_terminal_job_status(std::string_view status) { return status == "COMPLETED" || status == "FAILED"; }
 
-}  // namespace
-
-bool advance(import_job& job, api::epoch_millis now) {
+// The shared walk: `apply(step, reached_at)` makes one reached step the resource's state.
+template <class Apply>
+bool advance_steps(const std::vector<progression_step>& steps, progress_state& p, api::epoch_millis now, Apply apply) {
     bool changed = false;
-    auto& p = job.progress;
-    while (p.steps_reached < job.progression.size()) {
-        const auto& step = job.progression[p.steps_reached];
+    while (p.steps_reached < steps.size()) {
+        const auto& step = steps[p.steps_reached];
         api::epoch_millis reached_at = now;
         if (step.after_polls) {
             if (p.polls < *step.after_polls) break;
@@ -25,31 +25,52 @@ bool advance(import_job& job, api::epoch_millis now) {
             reached_at = p.started_at + *step.after_millis;
             if (now < reached_at) break;
         }
-        job.job_status = step.job_status;
-        if (step.message) job.message = step.message;
-        if (is_terminal(step.job_status)) job.ended_at = step.ended_at ? *step.ended_at : reached_at;
+        apply(step, reached_at);
         ++p.steps_reached;
         changed = true;
     }
     return changed;
 }
 
-import_job poll(import_job& job, api::epoch_millis now) {
-    advance(job, now);
-    import_job answer = job;
-    ++job.progress.polls;
-    advance(job, now);
+template <class Resource>
+Resource poll_resource(Resource& r, api::epoch_millis now) {
+    advance(r, now);
+    Resource answer = r;
+    ++r.progress.polls;
+    advance(r, now);
     return answer;
 }
 
-std::string progression_to_json(const std::vector<progression_step>& steps) {
+}  // namespace
+
+bool advance(import_job& job, api::epoch_millis now) {
+    return advance_steps(job.progression, job.progress, now, [&](const progression_step& step, api::epoch_millis at) {
+        job.job_status = step.status;
+        if (step.message) job.message = step.message;
+        if (is_terminal_job_status(step.status)) job.ended_at = step.ended_at ? *step.ended_at : at;
+    });
+}
+
+bool advance(datastore& d, api::epoch_millis now) {
+    return advance_steps(d.progression, d.progress, now, [&](const progression_step& step, api::epoch_millis at) {
+        d.datastore_status = step.status;
+        d.updated_at = at;
+    });
+}
+
+import_job poll(import_job& job, api::epoch_millis now) { return poll_resource(job, now); }
+datastore poll(datastore& d, api::epoch_millis now) { return poll_resource(d, now); }
+
+progress_state fresh_progress(api::epoch_millis now) { return progress_state{0, 0, now}; }
+
+std::string progression_to_json(const std::vector<progression_step>& steps, std::string_view status_member) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     w.StartArray();
     for (const auto& s : steps) {
         w.StartObject();
-        w.Key("jobStatus");
-        w.String(s.job_status.data(), static_cast<rapidjson::SizeType>(s.job_status.size()));
+        w.Key(status_member.data(), static_cast<rapidjson::SizeType>(status_member.size()));
+        w.String(s.status.data(), static_cast<rapidjson::SizeType>(s.status.size()));
         if (s.after_polls) {
             w.Key("afterPolls");
             w.Uint64(*s.after_polls);
@@ -72,22 +93,70 @@ std::string progression_to_json(const std::vector<progression_step>& steps) {
     return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::optional<std::vector<progression_step>> progression_from_json(std::string_view text) {
+api::result<std::vector<progression_step>> progression_from_json(std::string_view text, std::string_view status_member) {
+    const auto corrupt = [&] {
+        return api::error::internal("stored progression is corrupt: " + api::display_value(text, 128));
+    };
     rapidjson::Document doc;
     doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsArray()) return std::nullopt;
+    if (doc.HasParseError() || !doc.IsArray()) return corrupt();
+    const std::string key(status_member);
     std::vector<progression_step> steps;
     for (const auto& v : doc.GetArray()) {
-        if (!v.IsObject() || !v.HasMember("jobStatus") || !v["jobStatus"].IsString()) return std::nullopt;
+        if (!v.IsObject()) return corrupt();
+        const auto status = v.FindMember(key.c_str());
+        if (status == v.MemberEnd() || !status->value.IsString()) return corrupt();
         progression_step s;
-        s.job_status = v["jobStatus"].GetString();
+        s.status = status->value.GetString();
         if (v.HasMember("afterPolls") && v["afterPolls"].IsUint64()) s.after_polls = v["afterPolls"].GetUint64();
         if (v.HasMember("afterSeconds") && v["afterSeconds"].IsNumber()) {
             s.after_millis = std::llround(v["afterSeconds"].GetDouble() * 1000.0);
         }
+        if (s.after_polls.has_value() == s.after_millis.has_value()) return corrupt();
         if (v.HasMember("message") && v["message"].IsString()) s.message = v["message"].GetString();
         if (v.HasMember("endedAt") && v["endedAt"].IsNumber()) s.ended_at = std::llround(v["endedAt"].GetDouble() * 1000.0);
         steps.push_back(std::move(s));
+    }
+    return steps;
+}
+
+api::result<std::vector<progression_step>> parse_progression_spec(std::string_view spec, const api::shape& status_shape) {
+    std::vector<progression_step> steps;
+    std::size_t index = 0;
+    while (true) {
+        const auto comma = spec.find(',');
+        const auto item = spec.substr(0, comma);
+        ++index;
+        const auto bad = [&](const std::string& why) {
+            return api::error::validation("step " + std::to_string(index) + " '" + api::display_value(item) + "': " + why);
+        };
+        const auto at = item.find('@');
+        if (at == std::string_view::npos) return bad("is not STATUS@POLLS or STATUS@DURATION (e.g. COMPLETED@1, ACTIVE@2s)");
+        progression_step step;
+        step.status = std::string(item.substr(0, at));
+        if (const auto v = api::violations(status_shape, step.status); !v.empty()) return bad(v.front());
+        auto when = item.substr(at + 1);
+        std::uint64_t scale = 0;  // 0: polls
+        if (when.size() > 2 && when.substr(when.size() - 2) == "ms") {
+            scale = 1;
+            when.remove_suffix(2);
+        } else if (!when.empty() && when.back() == 's') {
+            scale = 1000;
+            when.remove_suffix(1);
+        }
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(when.data(), when.data() + when.size(), n);
+        if (when.empty() || ec != std::errc() || end != when.data() + when.size() || n > 31'536'000'000ULL) {
+            return bad("'" + api::display_value(when) + "' is not a whole number of polls, seconds (2s) or milliseconds (500ms)");
+        }
+        if (scale == 0) {
+            step.after_polls = n;
+        } else {
+            step.after_millis = static_cast<api::epoch_millis>(n * scale);
+        }
+        steps.push_back(std::move(step));
+        if (comma == std::string_view::npos) break;
+        spec.remove_prefix(comma + 1);
     }
     return steps;
 }

@@ -1,7 +1,8 @@
-// How an import job moves along its scripted progression (SUBMITTED -> IN_PROGRESS ->
-// COMPLETED/FAILED), and the compact JSON the store keeps a progression in.
+// How a resource moves along its scripted progression: an import job SUBMITTED ->
+// IN_PROGRESS -> COMPLETED/FAILED, a datastore CREATING -> ACTIVE or DELETING -> DELETED.
+// One mechanism for both: a list of steps and the resource's progress along it.
 //
-// Step i is reached once steps 0..i-1 are and its own condition holds: the job has been
+// Step i is reached once steps 0..i-1 are and its own condition holds: the resource has been
 // polled at least `after_polls` times in all, or `after_millis` have passed since
 // progress.started_at. Poll-based steps are fully deterministic; time-based ones read the
 // clock passed in.
@@ -13,23 +14,38 @@
 #include <vector>
 
 #include "api/clock.hpp"
+#include "api/result.hpp"
+#include "api/shapes.hpp"
 #include "store/model.hpp"
 
 namespace hil::store {
 
-// Applies every step due at `now`. Reaching COMPLETED or FAILED sets ended_at to the step's
-// own endedAt, else the moment the step was reached (started_at + after_millis for a
-// time step; `now` for a poll step). Returns whether anything changed.
+// Applies every step due at `now`. For a job, reaching COMPLETED or FAILED sets ended_at to
+// the step's own endedAt, else the moment the step was reached (started_at + after_millis
+// for a time step; `now` for a poll step). For a datastore, each step reached sets updated_at
+// to that moment. Returns whether anything changed.
 bool advance(import_job& job, api::epoch_millis now);
+bool advance(datastore& d, api::epoch_millis now);
 
-// The answer to one GetDICOMImportJob of `job`: due steps are applied, the answer is taken,
-// then the poll is counted (which may reach a poll step, seen by the next poll).
-// Returns the job as answered; `job` ends in its new stored state.
+// The answer to one Get of the resource: due steps are applied, the answer is taken, then the
+// poll is counted (which may reach a poll step, seen by the next poll). Returns the resource
+// as answered; the argument ends in its new stored state.
 import_job poll(import_job& job, api::epoch_millis now);
+datastore poll(datastore& d, api::epoch_millis now);
 
-// The steps as stored: a JSON array in the fixture format ("afterSeconds" in seconds).
-std::string progression_to_json(const std::vector<progression_step>& steps);
-// REQUIRES: text came from progression_to_json. Nothing on corrupt text.
-std::optional<std::vector<progression_step>> progression_from_json(std::string_view text);
+// Starts `steps` on a resource now: no polls yet, nothing reached, the clock at `now`.
+progress_state fresh_progress(api::epoch_millis now);
+
+// The steps as stored and as fixtures write them: a JSON array whose status member is called
+// `status_member` ("jobStatus" or "datastoreStatus"; "afterSeconds" in seconds).
+std::string progression_to_json(const std::vector<progression_step>& steps, std::string_view status_member);
+// Error: InternalServerException when `text` is not what progression_to_json writes (a
+// corrupt row is a server fault, never silently a job without a progression).
+api::result<std::vector<progression_step>> progression_from_json(std::string_view text, std::string_view status_member);
+
+// A progression as flags write it: "IN_PROGRESS@0,COMPLETED@1" (a step after N polls in all)
+// or "ACTIVE@2s" / "ACTIVE@500ms" (after that long), each status one of `status_shape`'s.
+// Error: a message saying which step is wrong and why.
+api::result<std::vector<progression_step>> parse_progression_spec(std::string_view spec, const api::shape& status_shape);
 
 }  // namespace hil::store

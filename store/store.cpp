@@ -1,49 +1,150 @@
 #include "store/store.hpp"
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <mutex>
+#include <utility>
 
 #include "api/shapes.hpp"
 #include "store/progression.hpp"
 
-#include <mutex>
-#include <utility>
-
 namespace hil::store {
 namespace {
 
-constexpr int k_schema_version = 1;
+// 1: datastores (id, name, status) and import jobs, with baseline twin tables.
+// 2: datastore scope, options, tags, lifecycle and client tokens; job options, client tokens
+//    and list order; import rules; no twin tables (the baseline is a backup copy).
+constexpr int k_schema_version = 2;
 
 constexpr const char* k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS datastores (
-    datastore_id     TEXT NOT NULL PRIMARY KEY,
-    datastore_name   TEXT NOT NULL,
-    datastore_status TEXT NOT NULL
+    datastore_id            TEXT NOT NULL PRIMARY KEY,
+    datastore_name          TEXT NOT NULL,
+    datastore_status        TEXT NOT NULL,
+    account_id              TEXT NOT NULL DEFAULT '123456789012',
+    region                  TEXT NOT NULL DEFAULT '',
+    created_at_ms           INTEGER,
+    updated_at_ms           INTEGER,
+    kms_key_arn             TEXT,
+    lambda_authorizer_arn   TEXT,
+    lossless_storage_format TEXT,
+    tags                    TEXT,
+    client_token            TEXT,
+    progression             TEXT,
+    polls                   INTEGER NOT NULL DEFAULT 0,
+    steps_reached           INTEGER NOT NULL DEFAULT 0,
+    progress_started_ms     INTEGER NOT NULL DEFAULT 0,
+    import_progression      TEXT,
+    list_order              INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS import_jobs (
-    datastore_id         TEXT NOT NULL REFERENCES datastores(datastore_id),
-    job_id               TEXT NOT NULL,
-    job_name             TEXT NOT NULL,
-    job_status           TEXT NOT NULL,
-    data_access_role_arn TEXT NOT NULL,
-    input_s3_uri         TEXT NOT NULL,
-    output_s3_uri        TEXT NOT NULL,
-    submitted_at_ms      INTEGER,
-    ended_at_ms          INTEGER,
-    message              TEXT,
-    progression          TEXT,
-    polls                INTEGER NOT NULL DEFAULT 0,
-    steps_reached        INTEGER NOT NULL DEFAULT 0,
-    progress_started_ms  INTEGER NOT NULL DEFAULT 0,
+    datastore_id           TEXT NOT NULL REFERENCES datastores(datastore_id),
+    job_id                 TEXT NOT NULL,
+    job_name               TEXT NOT NULL,
+    job_status             TEXT NOT NULL,
+    data_access_role_arn   TEXT NOT NULL,
+    input_s3_uri           TEXT NOT NULL,
+    output_s3_uri          TEXT NOT NULL,
+    submitted_at_ms        INTEGER,
+    ended_at_ms            INTEGER,
+    message                TEXT,
+    progression            TEXT,
+    polls                  INTEGER NOT NULL DEFAULT 0,
+    steps_reached          INTEGER NOT NULL DEFAULT 0,
+    progress_started_ms    INTEGER NOT NULL DEFAULT 0,
+    input_owner_account_id TEXT,
+    import_configuration   TEXT,
+    client_token           TEXT,
+    list_order             INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (datastore_id, job_id)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS baseline_datastores AS SELECT * FROM datastores WHERE 0;
-CREATE TABLE IF NOT EXISTS baseline_import_jobs AS SELECT * FROM import_jobs WHERE 0;
+CREATE TABLE IF NOT EXISTS import_rules (
+    position     INTEGER PRIMARY KEY,
+    input_prefix TEXT NOT NULL,
+    datastore_id TEXT,
+    job_status   TEXT NOT NULL,
+    message      TEXT
+);
 )sql";
 
-// Columns of import_jobs after the key, in the order job_from_row reads them.
-constexpr const char* k_job_columns =
-    "job_name, job_status, data_access_role_arn, input_s3_uri, output_s3_uri, submitted_at_ms, ended_at_ms, "
-    "message, progression, polls, steps_reached, progress_started_ms";
+constexpr const char* k_indexes = R"sql(
+CREATE INDEX IF NOT EXISTS datastores_by_order ON datastores (list_order, datastore_id);
+CREATE INDEX IF NOT EXISTS datastores_by_token ON datastores (account_id, region, client_token) WHERE client_token IS NOT NULL;
+CREATE INDEX IF NOT EXISTS import_jobs_by_order ON import_jobs (datastore_id, list_order, job_id);
+CREATE INDEX IF NOT EXISTS import_jobs_by_token ON import_jobs (datastore_id, client_token) WHERE client_token IS NOT NULL;
+)sql";
+
+// A version 1 database gains the version 2 columns; its baseline twins go.
+constexpr const char* k_upgrade_from_1 = R"sql(
+ALTER TABLE datastores ADD COLUMN account_id TEXT NOT NULL DEFAULT '123456789012';
+ALTER TABLE datastores ADD COLUMN region TEXT NOT NULL DEFAULT '';
+ALTER TABLE datastores ADD COLUMN created_at_ms INTEGER;
+ALTER TABLE datastores ADD COLUMN updated_at_ms INTEGER;
+ALTER TABLE datastores ADD COLUMN kms_key_arn TEXT;
+ALTER TABLE datastores ADD COLUMN lambda_authorizer_arn TEXT;
+ALTER TABLE datastores ADD COLUMN lossless_storage_format TEXT;
+ALTER TABLE datastores ADD COLUMN tags TEXT;
+ALTER TABLE datastores ADD COLUMN client_token TEXT;
+ALTER TABLE datastores ADD COLUMN progression TEXT;
+ALTER TABLE datastores ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE datastores ADD COLUMN steps_reached INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE datastores ADD COLUMN progress_started_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE datastores ADD COLUMN import_progression TEXT;
+ALTER TABLE datastores ADD COLUMN list_order INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE import_jobs ADD COLUMN input_owner_account_id TEXT;
+ALTER TABLE import_jobs ADD COLUMN import_configuration TEXT;
+ALTER TABLE import_jobs ADD COLUMN client_token TEXT;
+ALTER TABLE import_jobs ADD COLUMN list_order INTEGER NOT NULL DEFAULT 0;
+UPDATE import_jobs SET list_order = coalesce(submitted_at_ms, 0);
+DROP TABLE IF EXISTS baseline_import_jobs;
+DROP TABLE IF EXISTS baseline_datastores;
+)sql";
+
+// The columns each SELECT returns and each upsert writes, by name: col<...>("name") is
+// resolved at compile time, so a reader can never read the wrong position.
+constexpr std::array<std::string_view, 18> k_datastore_columns{
+    "datastore_id",  "datastore_name",          "datastore_status", "account_id",   "region",
+    "created_at_ms", "updated_at_ms",           "kms_key_arn",      "lambda_authorizer_arn",
+    "lossless_storage_format", "tags",          "client_token",     "progression",  "polls",
+    "steps_reached", "progress_started_ms",     "import_progression", "list_order"};
+constexpr std::array<std::string_view, 18> k_job_columns{
+    "datastore_id",    "job_id",         "job_name",    "job_status",          "data_access_role_arn",
+    "input_s3_uri",    "output_s3_uri",  "submitted_at_ms", "ended_at_ms",     "message",
+    "progression",     "polls",          "steps_reached",   "progress_started_ms", "input_owner_account_id",
+    "import_configuration", "client_token", "list_order"};
+
+template <std::size_t N>
+consteval int column_of(const std::array<std::string_view, N>& columns, std::string_view name) {
+    for (std::size_t i = 0; i < N; ++i) {
+        if (columns[i] == name) return static_cast<int>(i);
+    }
+    throw "no such column";  // not a constant expression: a typo fails to compile
+}
+consteval int ds(std::string_view name) { return column_of(k_datastore_columns, name); }
+consteval int job(std::string_view name) { return column_of(k_job_columns, name); }
+
+template <std::size_t N>
+std::string column_list(const std::array<std::string_view, N>& columns) {
+    std::string out;
+    for (const auto c : columns) {
+        if (!out.empty()) out += ", ";
+        out += c;
+    }
+    return out;
+}
+
+template <std::size_t N>
+std::string placeholders() {
+    std::string out;
+    for (std::size_t i = 1; i <= N; ++i) out += (i == 1 ? "?" : ", ?") + std::to_string(i);
+    return out;
+}
 
 api::error sqlite_failure(sqlite3* db, std::string_view what) {
     return api::error::internal(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
@@ -57,9 +158,12 @@ public:
     statement& operator=(const statement&) = delete;
     ~statement() { sqlite3_finalize(stmt_); }
 
-    int prepare(sqlite3* db, const char* sql) { return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr); }
+    int prepare(sqlite3* db, const std::string& sql) {
+        return sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+    }
 
     // Resets on scope exit so no statement stays mid-step (which would hold a read lock).
+    // Bind and column indexes are 0-based, as the column tables count.
     class use {
     public:
         explicit use(statement& s) : stmt_(s.stmt_) {}
@@ -70,15 +174,15 @@ public:
             sqlite3_clear_bindings(stmt_);
         }
         void bind(int i, std::string_view v) {
-            sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+            sqlite3_bind_text(stmt_, i + 1, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         }
         void bind(int i, const std::string& v) { bind(i, std::string_view(v)); }
         void bind(int i, const std::optional<std::string>& v) {
-            if (v) bind(i, std::string_view(*v)); else sqlite3_bind_null(stmt_, i);
+            if (v) bind(i, std::string_view(*v)); else sqlite3_bind_null(stmt_, i + 1);
         }
-        void bind_int(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+        void bind_int(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i + 1, v); }
         void bind(int i, const std::optional<api::epoch_millis>& v) {
-            if (v) sqlite3_bind_int64(stmt_, i, *v); else sqlite3_bind_null(stmt_, i);
+            if (v) sqlite3_bind_int64(stmt_, i + 1, *v); else sqlite3_bind_null(stmt_, i + 1);
         }
         int step() { return sqlite3_step(stmt_); }
         std::string text(int col) const {
@@ -103,64 +207,154 @@ private:
     sqlite3_stmt* stmt_ = nullptr;
 };
 
-}  // namespace
-
-// Reads the k_job_columns of a row whose first selected column is `first`.
-import_job job_from_row(const statement::use& q, int first, std::string datastore_id, std::string job_id) {
-    import_job job;
-    job.datastore_id = std::move(datastore_id);
-    job.job_id = std::move(job_id);
-    job.job_name = q.text(first + 0);
-    job.job_status = q.text(first + 1);
-    job.data_access_role_arn = q.text(first + 2);
-    job.input_s3_uri = q.text(first + 3);
-    job.output_s3_uri = q.text(first + 4);
-    job.submitted_at = q.optional_int(first + 5);
-    job.ended_at = q.optional_int(first + 6);
-    job.message = q.optional_text(first + 7);
-    if (auto steps = q.optional_text(first + 8)) {
-        if (auto parsed = progression_from_json(*steps)) job.progression = std::move(*parsed);
+std::string tags_to_json(const tag_map& tags) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    for (const auto& [k, v] : tags) {
+        w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+        w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     }
-    job.progress.polls = static_cast<std::uint64_t>(q.integer(first + 9));
-    job.progress.steps_reached = static_cast<std::uint64_t>(q.integer(first + 10));
-    job.progress.started_at = q.integer(first + 11);
-    return job;
+    w.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string sql(std::string_view a, std::string_view b, std::string_view c = {}) {
-    return std::string(a) + std::string(b) + std::string(c);
+api::result<tag_map> tags_from_json(std::string_view text) {
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) return api::error::internal("stored tags are corrupt");
+    tag_map out;
+    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+        if (!it->value.IsString()) return api::error::internal("stored tags are corrupt");
+        out.emplace(std::string(it->name.GetString(), it->name.GetStringLength()),
+                    std::string(it->value.GetString(), it->value.GetStringLength()));
+    }
+    return out;
+}
+
+api::status read_steps(const std::optional<std::string>& text, std::string_view status_member,
+                       std::vector<progression_step>& into) {
+    if (!text) return api::ok_status();
+    auto steps = progression_from_json(*text, status_member);
+    if (!steps) return steps.err();
+    into = std::move(steps).value();
+    return api::ok_status();
+}
+
+std::optional<std::string> steps_text(const std::vector<progression_step>& steps, std::string_view status_member) {
+    if (steps.empty()) return std::nullopt;
+    return progression_to_json(steps, status_member);
+}
+
+api::result<datastore> datastore_from_row(const statement::use& q) {
+    datastore d;
+    d.datastore_id = q.text(ds("datastore_id"));
+    d.datastore_name = q.text(ds("datastore_name"));
+    d.datastore_status = q.text(ds("datastore_status"));
+    d.account_id = q.text(ds("account_id"));
+    d.region = q.text(ds("region"));
+    d.created_at = q.optional_int(ds("created_at_ms"));
+    d.updated_at = q.optional_int(ds("updated_at_ms"));
+    d.kms_key_arn = q.optional_text(ds("kms_key_arn"));
+    d.lambda_authorizer_arn = q.optional_text(ds("lambda_authorizer_arn"));
+    d.lossless_storage_format = q.optional_text(ds("lossless_storage_format"));
+    if (auto tags = q.optional_text(ds("tags"))) {
+        auto parsed = tags_from_json(*tags);
+        if (!parsed) return parsed.err();
+        d.tags = std::move(parsed).value();
+    }
+    d.client_token = q.optional_text(ds("client_token"));
+    if (auto s = read_steps(q.optional_text(ds("progression")), "datastoreStatus", d.progression); !s) return s.err();
+    d.progress.polls = static_cast<std::uint64_t>(q.integer(ds("polls")));
+    d.progress.steps_reached = static_cast<std::uint64_t>(q.integer(ds("steps_reached")));
+    d.progress.started_at = q.integer(ds("progress_started_ms"));
+    if (auto s = read_steps(q.optional_text(ds("import_progression")), "jobStatus", d.import_progression); !s) {
+        return s.err();
+    }
+    return d;
+}
+
+api::result<import_job> job_from_row(const statement::use& q) {
+    import_job j;
+    j.datastore_id = q.text(job("datastore_id"));
+    j.job_id = q.text(job("job_id"));
+    j.job_name = q.text(job("job_name"));
+    j.job_status = q.text(job("job_status"));
+    j.data_access_role_arn = q.text(job("data_access_role_arn"));
+    j.input_s3_uri = q.text(job("input_s3_uri"));
+    j.output_s3_uri = q.text(job("output_s3_uri"));
+    j.submitted_at = q.optional_int(job("submitted_at_ms"));
+    j.ended_at = q.optional_int(job("ended_at_ms"));
+    j.message = q.optional_text(job("message"));
+    if (auto s = read_steps(q.optional_text(job("progression")), "jobStatus", j.progression); !s) return s.err();
+    j.progress.polls = static_cast<std::uint64_t>(q.integer(job("polls")));
+    j.progress.steps_reached = static_cast<std::uint64_t>(q.integer(job("steps_reached")));
+    j.progress.started_at = q.integer(job("progress_started_ms"));
+    j.input_owner_account_id = q.optional_text(job("input_owner_account_id"));
+    j.import_configuration = q.optional_text(job("import_configuration"));
+    j.client_token = q.optional_text(job("client_token"));
+    return j;
+}
+
+// Where a list stands: the (order, id) of the last item given, written "order:id".
+std::string list_position(std::int64_t order, std::string_view id) { return std::to_string(order) + ":" + std::string(id); }
+
+std::optional<std::pair<std::int64_t, std::string>> parse_position(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::int64_t order = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + colon, order);
+    if (ec != std::errc() || end != text.data() + colon) return std::nullopt;
+    return std::pair<std::int64_t, std::string>{order, std::string(text.substr(colon + 1))};
+}
+
+bool in_scope(const datastore& d, const scope& who) {
+    return d.account_id == who.account_id && (d.region.empty() || d.region == who.region);
+}
+
+bool is_in_flight(std::string_view job_status) { return job_status == "SUBMITTED" || job_status == "IN_PROGRESS"; }
+
+api::error datastore_not_found(std::string_view datastore_id) {
+    return api::error::resource_not_found("Datastore " + api::display_value(datastore_id) + " not found");
+}
+
+constexpr std::size_t k_max_tags = 50;
+
+}  // namespace
+
+std::string datastore_arn(const datastore& d, std::string_view region) {
+    return "arn:aws:medical-imaging:" + std::string(d.region.empty() ? region : std::string_view(d.region)) + ":" +
+           d.account_id + ":datastore/" + d.datastore_id;
 }
 
 struct store::impl {
     std::mutex mutex;  // guards everything below
     sqlite3* db = nullptr;
+    sqlite3* baseline = nullptr;   // a private in-memory copy of the marked state, once copied
     bool baseline_marked = false;
-    bool baseline_copied = false;  // the baseline tables hold the marked state
-    api::epoch_millis baseline_at = 0;  // when mark_baseline() was called
-    statement find_job;
-    statement find_datastore;
-    statement update_progress;
-    statement shift_progress;
-    statement upsert_datastore;
-    statement upsert_job;
-    statement list_datastores;
-    statement list_jobs;
-    statement count_datastores;
-    statement count_jobs;
-    statement begin;
-    statement commit;
-    statement rollback;
+    bool baseline_copied = false;  // `baseline` holds the marked state
+    api::epoch_millis baseline_at = 0;
+    statement find_datastore, datastore_by_token, count_datastores_in_scope, upsert_datastore;
+    statement list_datastores_first, list_datastores_after;
+    statement find_job, job_by_token, upsert_job, update_job_progress, in_flight_jobs;
+    statement list_jobs_first, list_jobs_after;
+    statement all_datastores, all_jobs, all_rules, add_rule;
+    statement count_datastores, count_jobs, count_rules;
+    statement shift_job_progress, shift_datastore_progress;
+    statement begin, commit, rollback;
 
     ~impl() {
         // Statements are finalized by their destructors, which run after this body;
         // sqlite3_close_v2 defers the close until they are.
         sqlite3_close_v2(db);
+        sqlite3_close_v2(baseline);
     }
 
-    api::status exec(const char* text) {
+    api::status exec(const char* text) { return exec_on(db, text); }
+    static api::status exec_on(sqlite3* on, const char* text) {
         char* err = nullptr;
-        if (sqlite3_exec(db, text, nullptr, nullptr, &err) != SQLITE_OK) {
-            std::string msg = err ? err : sqlite3_errmsg(db);
+        if (sqlite3_exec(on, text, nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string msg = err ? err : sqlite3_errmsg(on);
             sqlite3_free(err);
             return api::error::internal("SQLite: " + msg);
         }
@@ -183,70 +377,215 @@ struct store::impl {
         return done;
     }
 
+    // Copies the whole database `from` into `to`, page by page.
+    api::status copy_database(sqlite3* to, sqlite3* from, std::string_view what) {
+        sqlite3_backup* b = sqlite3_backup_init(to, "main", from, "main");
+        if (!b) return sqlite_failure(to, what);
+        const int rc = sqlite3_backup_step(b, -1);
+        sqlite3_backup_finish(b);
+        if (rc != SQLITE_DONE) return api::error::internal(std::string(what) + ": " + sqlite3_errstr(rc));
+        return api::ok_status();
+    }
+
     // Before the first change after mark_baseline(): copy the marked state aside.
     api::status ensure_baseline_copied() {
         if (!baseline_marked || baseline_copied) return api::ok_status();
-        auto s = transaction([&] {
-            return exec("DELETE FROM baseline_import_jobs; DELETE FROM baseline_datastores;"
-                        "INSERT INTO baseline_datastores SELECT * FROM datastores;"
-                        "INSERT INTO baseline_import_jobs SELECT * FROM import_jobs;");
-        });
-        if (s) baseline_copied = true;
-        return s;
-    }
-
-    // REQUIRES: mutex held.
-    api::result<std::optional<import_job>> find(std::string_view datastore_id, std::string_view job_id) {
-        statement::use q(find_job);
-        q.bind(1, datastore_id);
-        q.bind(2, job_id);
-        const int rc = q.step();
-        if (rc == SQLITE_ROW) return std::optional<import_job>(job_from_row(q, 0, std::string(datastore_id), std::string(job_id)));
-        if (rc != SQLITE_DONE) return sqlite_failure(db, "SQLite");
-        return std::optional<import_job>();
-    }
-
-    // The ResourceNotFoundException for a miss, saying which of the two was not there.
-    api::error not_found(std::string_view datastore_id, std::string_view job_id) {
-        statement::use q(find_datastore);
-        q.bind(1, datastore_id);
-        const int rc = q.step();
-        if (rc == SQLITE_DONE) {
-            return api::error::resource_not_found("Datastore " + api::display_value(datastore_id) + " not found");
+        if (!baseline) {
+            if (sqlite3_open_v2(":memory:", &baseline, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+                return sqlite_failure(baseline, "cannot open the baseline copy");
+            }
         }
+        if (auto s = copy_database(baseline, db, "cannot copy the baseline"); !s) return s;
+        baseline_copied = true;
+        return api::ok_status();
+    }
+
+    // The stored datastore, whatever its scope, or nothing.
+    api::result<std::optional<datastore>> read_datastore(std::string_view datastore_id) {
+        statement::use q(find_datastore);
+        q.bind(0, datastore_id);
+        const int rc = q.step();
+        if (rc == SQLITE_DONE) return std::optional<datastore>();
         if (rc != SQLITE_ROW) return sqlite_failure(db, "SQLite");
-        return api::error::resource_not_found("Import job " + api::display_value(job_id) + " not found in datastore " +
-                                              std::string(datastore_id));
+        auto d = datastore_from_row(q);
+        if (!d) return d.err();
+        return std::optional<datastore>(std::move(d).value());
+    }
+
+    // The datastore as `who` sees it at `now` (time-based steps applied and stored).
+    // Error: ResourceNotFoundException when it is not there or not in the scope.
+    api::result<datastore> visible_datastore(const scope& who, std::string_view datastore_id, api::epoch_millis now) {
+        auto found = read_datastore(datastore_id);
+        if (!found) return found.err();
+        if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
+        datastore& d = *found.value();
+        if (advance(d, now)) {
+            if (auto s = write_datastore(d); !s) return s.err();
+        }
+        return std::move(d);
+    }
+
+    api::status write_datastore(const datastore& d) {
+        if (auto s = ensure_baseline_copied(); !s) return s;
+        statement::use q(upsert_datastore);
+        q.bind(ds("datastore_id"), d.datastore_id);
+        q.bind(ds("datastore_name"), d.datastore_name);
+        q.bind(ds("datastore_status"), d.datastore_status);
+        q.bind(ds("account_id"), d.account_id);
+        q.bind(ds("region"), d.region);
+        q.bind(ds("created_at_ms"), d.created_at);
+        q.bind(ds("updated_at_ms"), d.updated_at);
+        q.bind(ds("kms_key_arn"), d.kms_key_arn);
+        q.bind(ds("lambda_authorizer_arn"), d.lambda_authorizer_arn);
+        q.bind(ds("lossless_storage_format"), d.lossless_storage_format);
+        q.bind(ds("tags"), d.tags.empty() ? std::nullopt : std::optional<std::string>(tags_to_json(d.tags)));
+        q.bind(ds("client_token"), d.client_token);
+        q.bind(ds("progression"), steps_text(d.progression, "datastoreStatus"));
+        q.bind_int(ds("polls"), static_cast<std::int64_t>(d.progress.polls));
+        q.bind_int(ds("steps_reached"), static_cast<std::int64_t>(d.progress.steps_reached));
+        q.bind_int(ds("progress_started_ms"), d.progress.started_at);
+        q.bind(ds("import_progression"), steps_text(d.import_progression, "jobStatus"));
+        q.bind_int(ds("list_order"), d.created_at.value_or(0));
+        if (q.step() != SQLITE_DONE) return sqlite_failure(db, "cannot store datastore " + d.datastore_id);
+        return api::ok_status();
     }
 
     api::status write_job(const import_job& j) {
+        if (auto s = ensure_baseline_copied(); !s) return s;
         statement::use q(upsert_job);
-        q.bind(1, j.datastore_id);
-        q.bind(2, j.job_id);
-        q.bind(3, j.job_name);
-        q.bind(4, j.job_status);
-        q.bind(5, j.data_access_role_arn);
-        q.bind(6, j.input_s3_uri);
-        q.bind(7, j.output_s3_uri);
-        q.bind(8, j.submitted_at);
-        q.bind(9, j.ended_at);
-        q.bind(10, j.message);
-        const std::optional<std::string> steps =
-            j.progression.empty() ? std::nullopt : std::optional<std::string>(progression_to_json(j.progression));
-        q.bind(11, steps);
-        q.bind_int(12, static_cast<std::int64_t>(j.progress.polls));
-        q.bind_int(13, static_cast<std::int64_t>(j.progress.steps_reached));
-        q.bind_int(14, j.progress.started_at);
+        q.bind(job("datastore_id"), j.datastore_id);
+        q.bind(job("job_id"), j.job_id);
+        q.bind(job("job_name"), j.job_name);
+        q.bind(job("job_status"), j.job_status);
+        q.bind(job("data_access_role_arn"), j.data_access_role_arn);
+        q.bind(job("input_s3_uri"), j.input_s3_uri);
+        q.bind(job("output_s3_uri"), j.output_s3_uri);
+        q.bind(job("submitted_at_ms"), j.submitted_at);
+        q.bind(job("ended_at_ms"), j.ended_at);
+        q.bind(job("message"), j.message);
+        q.bind(job("progression"), steps_text(j.progression, "jobStatus"));
+        q.bind_int(job("polls"), static_cast<std::int64_t>(j.progress.polls));
+        q.bind_int(job("steps_reached"), static_cast<std::int64_t>(j.progress.steps_reached));
+        q.bind_int(job("progress_started_ms"), j.progress.started_at);
+        q.bind(job("input_owner_account_id"), j.input_owner_account_id);
+        q.bind(job("import_configuration"), j.import_configuration);
+        q.bind(job("client_token"), j.client_token);
+        q.bind_int(job("list_order"), j.submitted_at.value_or(0));
         if (q.step() != SQLITE_DONE) return sqlite_failure(db, "cannot store import job " + j.job_id);
         return api::ok_status();
+    }
+
+    api::result<std::optional<import_job>> read_job(std::string_view datastore_id, std::string_view job_id) {
+        statement::use q(find_job);
+        q.bind(0, datastore_id);
+        q.bind(1, job_id);
+        const int rc = q.step();
+        if (rc == SQLITE_DONE) return std::optional<import_job>();
+        if (rc != SQLITE_ROW) return sqlite_failure(db, "SQLite");
+        auto j = job_from_row(q);
+        if (!j) return j.err();
+        return std::optional<import_job>(std::move(j).value());
+    }
+
+    // The job, or ResourceNotFoundException saying which of the two was not there.
+    api::result<import_job> visible_job(const scope& who, std::string_view datastore_id, std::string_view job_id) {
+        auto found = read_job(datastore_id, job_id);
+        if (!found) return found.err();
+        auto owner = read_datastore(datastore_id);
+        if (!owner) return owner.err();
+        if (!owner.value() || !in_scope(*owner.value(), who)) return datastore_not_found(datastore_id);
+        if (!found.value()) {
+            return api::error::resource_not_found("Import job " + api::display_value(job_id) + " not found in datastore " +
+                                                  std::string(datastore_id));
+        }
+        return std::move(*found.value());
+    }
+
+    // The jobs of a datastore still SUBMITTED or IN_PROGRESS at `now`; time-based steps due
+    // by then are applied and stored first, so a job that has finished by the clock is not counted.
+    api::result<std::uint64_t> count_in_flight(std::string_view datastore_id, api::epoch_millis now) {
+        std::vector<import_job> jobs;
+        {
+            statement::use q(in_flight_jobs);
+            q.bind(0, datastore_id);
+            int rc;
+            while ((rc = q.step()) == SQLITE_ROW) {
+                auto j = job_from_row(q);
+                if (!j) return j.err();
+                jobs.push_back(std::move(j).value());
+            }
+            if (rc != SQLITE_DONE) return sqlite_failure(db, "SQLite");
+        }
+        std::uint64_t count = 0;
+        for (auto& j : jobs) {
+            if (advance(j, now)) {
+                if (auto s = write_job(j); !s) return s.err();
+            }
+            if (is_in_flight(j.job_status)) ++count;
+        }
+        return count;
+    }
+
+    api::result<std::vector<import_rule>> read_rules() {
+        std::vector<import_rule> out;
+        statement::use q(all_rules);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            out.push_back({q.text(0), q.optional_text(1), q.text(2), q.optional_text(3)});
+        }
+        if (rc != SQLITE_DONE) return sqlite_failure(db, "SQLite");
+        return out;
+    }
+
+    api::result<std::uint64_t> count(statement& s) {
+        statement::use q(s);
+        if (q.step() != SQLITE_ROW) return sqlite_failure(db, "SQLite");
+        return static_cast<std::uint64_t>(q.integer(0));
+    }
+
+    // Reads rows of a list in order from `after`, keeping those `keep` accepts, until one
+    // more than `limit` is found (that one tells there is a next page).
+    template <class Item, class FromRow, class Keep>
+    api::result<page<Item>> read_page(statement& first, statement& after, std::string_view parent,
+                                      const page_request& request, FromRow from_row, Keep keep,
+                                      std::int64_t (*order_of)(const Item&), std::string_view (*id_of)(const Item&)) {
+        std::optional<std::pair<std::int64_t, std::string>> from;
+        if (request.after) {
+            from = parse_position(*request.after);
+            if (!from) return api::error::validation("Invalid pagination token");
+        }
+        statement& s = from ? after : first;
+        statement::use q(s);
+        int next = 0;
+        if (!parent.empty()) q.bind(next++, parent);
+        if (from) {
+            q.bind_int(next++, from->first);
+            q.bind(next++, from->second);
+        }
+        page<Item> out;
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto item = from_row(q);
+            if (!item) return item.err();
+            if (!keep(item.value())) continue;
+            if (out.items.size() == request.limit) {
+                const Item& last = out.items.back();
+                out.next_position = list_position(order_of(last), id_of(last));
+                break;
+            }
+            out.items.push_back(std::move(item).value());
+        }
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sqlite_failure(db, "SQLite");
+        return out;
     }
 };
 
 store::store(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 store::~store() = default;
 
-api::result<std::unique_ptr<store>> store::open(const std::string& path) {
+api::result<std::unique_ptr<store>> store::open(const store_options& options) {
     auto im = std::make_unique<impl>();
+    const auto& path = options.path;
     const bool in_memory = path.empty() || path == ":memory:";
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const std::string where = in_memory ? std::string("in-memory database") : "database '" + path + "'";
@@ -254,134 +593,410 @@ api::result<std::unique_ptr<store>> store::open(const std::string& path) {
         return sqlite_failure(im->db, "cannot open " + where);
     }
     sqlite3_extended_result_codes(im->db, 1);
-    sqlite3_busy_timeout(im->db, 5000);
+    sqlite3_busy_timeout(im->db, options.busy_timeout_millis);
     if (!in_memory) {
         // WAL keeps readers off the writer's back and makes a crash mid-load leave either
         // the whole transaction or none of it.
         if (auto s = im->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) {
             return api::error::internal("cannot open " + where + ": " + s.err().message());
         }
-    }
-    if (in_memory) {
+    } else {
         // Bigger pages than the 4 KB default: a million-job load splits and rebalances a
         // quarter as many B-tree pages (measured: 8% less load CPU, 10% less memory).
         if (auto s = im->exec("PRAGMA page_size=16384;"); !s) return s.err();
     }
     if (auto s = im->exec("PRAGMA foreign_keys=ON;"); !s) return s.err();
+    std::int64_t found_version = 0;
     {
         statement version;
         if (version.prepare(im->db, "PRAGMA user_version") != SQLITE_OK) return sqlite_failure(im->db, "cannot read " + where);
         statement::use u(version);
         if (u.step() != SQLITE_ROW) return sqlite_failure(im->db, "cannot read " + where);
-        const auto found = u.integer(0);
-        if (found > k_schema_version) {
-            return api::error::internal(where + " has schema version " + std::to_string(found) +
-                                        ", newer than this build understands (" + std::to_string(k_schema_version) + ")");
+        found_version = u.integer(0);
+    }
+    if (found_version > k_schema_version) {
+        return api::error::internal(where + " has schema version " + std::to_string(found_version) +
+                                    ", newer than this build understands (" + std::to_string(k_schema_version) + ")");
+    }
+    if (found_version == 1) {
+        if (auto s = im->exec((std::string("BEGIN;") + k_upgrade_from_1 + "COMMIT;").c_str()); !s) {
+            (void)im->exec("ROLLBACK;");
+            return api::error::internal("cannot upgrade " + where + " from schema version 1: " + s.err().message());
         }
     }
     if (auto s = im->exec(k_schema); !s) return api::error::internal("cannot create schema in " + where + ": " + s.err().message());
+    if (auto s = im->exec(k_indexes); !s) return api::error::internal("cannot create indexes in " + where + ": " + s.err().message());
     if (auto s = im->exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str()); !s) return s.err();
 
+    const std::string ds_cols = column_list(k_datastore_columns);
+    const std::string job_cols = column_list(k_job_columns);
+    const std::string in_scope_sql = "account_id = ?1 AND (region = ?2 OR region = '')";
     const std::pair<statement*, std::string> statements[] = {
-        {&im->find_job, sql("SELECT ", k_job_columns, " FROM import_jobs WHERE datastore_id = ?1 AND job_id = ?2")},
-        {&im->find_datastore, "SELECT 1 FROM datastores WHERE datastore_id = ?1"},
-        {&im->update_progress,
+        {&im->find_datastore, "SELECT " + ds_cols + " FROM datastores WHERE datastore_id = ?1"},
+        {&im->datastore_by_token,
+         "SELECT " + ds_cols + " FROM datastores WHERE account_id = ?1 AND region = ?2 AND client_token = ?3"},
+        {&im->count_datastores_in_scope,
+         "SELECT count(*) FROM datastores WHERE " + in_scope_sql + " AND datastore_status <> 'DELETED'"},
+        {&im->upsert_datastore,
+         "INSERT INTO datastores (" + ds_cols + ") VALUES (" + placeholders<k_datastore_columns.size()>() +
+             ") ON CONFLICT (datastore_id) DO UPDATE SET " + [] {
+                 std::string set;
+                 for (std::size_t i = 1; i < k_datastore_columns.size(); ++i) {
+                     if (i > 1) set += ", ";
+                     set += std::string(k_datastore_columns[i]) + " = excluded." + std::string(k_datastore_columns[i]);
+                 }
+                 return set;
+             }()},
+        {&im->list_datastores_first,
+         "SELECT " + ds_cols + " FROM datastores ORDER BY list_order DESC, datastore_id DESC"},
+        {&im->list_datastores_after,
+         "SELECT " + ds_cols + " FROM datastores WHERE (list_order, datastore_id) < (?1, ?2) "
+                               "ORDER BY list_order DESC, datastore_id DESC"},
+        {&im->find_job, "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND job_id = ?2"},
+        {&im->job_by_token, "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND client_token = ?2"},
+        {&im->upsert_job,
+         "INSERT OR REPLACE INTO import_jobs (" + job_cols + ") VALUES (" + placeholders<k_job_columns.size()>() + ")"},
+        {&im->update_job_progress,
          "UPDATE import_jobs SET job_status = ?3, ended_at_ms = ?4, message = ?5, polls = ?6, steps_reached = ?7 "
          "WHERE datastore_id = ?1 AND job_id = ?2"},
-        {&im->shift_progress,
-         "UPDATE import_jobs SET progress_started_ms = progress_started_ms + ?1 WHERE progression IS NOT NULL"},
-        {&im->upsert_datastore,
-         "INSERT INTO datastores (datastore_id, datastore_name, datastore_status) VALUES (?1, ?2, ?3) "
-         "ON CONFLICT (datastore_id) DO UPDATE SET datastore_name = excluded.datastore_name, "
-         "datastore_status = excluded.datastore_status"},
-        {&im->upsert_job,
-         sql("INSERT OR REPLACE INTO import_jobs (datastore_id, job_id, ", k_job_columns,
-             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")},
-        {&im->list_datastores, "SELECT datastore_id, datastore_name, datastore_status FROM datastores ORDER BY datastore_id"},
-        {&im->list_jobs, sql("SELECT datastore_id, job_id, ", k_job_columns, " FROM import_jobs ORDER BY datastore_id, job_id")},
+        {&im->in_flight_jobs,
+         "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND job_status IN ('SUBMITTED', 'IN_PROGRESS')"},
+        {&im->list_jobs_first,
+         "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 ORDER BY list_order DESC, job_id DESC"},
+        {&im->list_jobs_after,
+         "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND (list_order, job_id) < (?2, ?3) "
+                                "ORDER BY list_order DESC, job_id DESC"},
+        {&im->all_datastores, "SELECT " + ds_cols + " FROM datastores ORDER BY datastore_id"},
+        {&im->all_jobs, "SELECT " + job_cols + " FROM import_jobs ORDER BY datastore_id, job_id"},
+        {&im->all_rules, "SELECT input_prefix, datastore_id, job_status, message FROM import_rules ORDER BY position"},
+        {&im->add_rule, "INSERT INTO import_rules (input_prefix, datastore_id, job_status, message) VALUES (?1, ?2, ?3, ?4)"},
         {&im->count_datastores, "SELECT count(*) FROM datastores"},
         {&im->count_jobs, "SELECT count(*) FROM import_jobs"},
+        {&im->count_rules, "SELECT count(*) FROM import_rules"},
+        {&im->shift_job_progress,
+         "UPDATE import_jobs SET progress_started_ms = progress_started_ms + ?1 WHERE progression IS NOT NULL"},
+        {&im->shift_datastore_progress,
+         "UPDATE datastores SET progress_started_ms = progress_started_ms + ?1 WHERE progression IS NOT NULL"},
         {&im->begin, "BEGIN IMMEDIATE"},
         {&im->commit, "COMMIT"},
         {&im->rollback, "ROLLBACK"},
     };
     for (const auto& [stmt, text] : statements) {
-        if (stmt->prepare(im->db, text.c_str()) != SQLITE_OK) return sqlite_failure(im->db, "cannot prepare statement");
+        if (stmt->prepare(im->db, text) != SQLITE_OK) return sqlite_failure(im->db, "cannot prepare statement");
     }
     return std::unique_ptr<store>(new store(std::move(im)));
 }
 
-api::result<import_job> store::find_import_job(std::string_view datastore_id, std::string_view job_id) {
-    std::lock_guard lock(impl_->mutex);
-    auto found = impl_->find(datastore_id, job_id);
-    if (!found) return found.err();
-    if (!found.value()) return impl_->not_found(datastore_id, job_id);
-    return std::move(*found.value());
-}
+// --- datastores ---
 
-api::result<import_job> store::poll_import_job(std::string_view datastore_id, std::string_view job_id,
-                                               api::epoch_millis now) {
+api::result<datastore> store::poll_datastore(const scope& who, std::string_view datastore_id, api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
-    auto found = impl_->find(datastore_id, job_id);
+    auto found = impl_->read_datastore(datastore_id);
     if (!found) return found.err();
-    if (!found.value()) return impl_->not_found(datastore_id, job_id);
-    import_job& job = *found.value();
-    if (job.progression.empty()) return std::move(job);  // nothing to count: no write
-    import_job answer = poll(job, now);
-    if (auto s = impl_->ensure_baseline_copied(); !s) return s.err();
-    statement::use q(impl_->update_progress);
-    q.bind(1, job.datastore_id);
-    q.bind(2, job.job_id);
-    q.bind(3, job.job_status);
-    q.bind(4, job.ended_at);
-    q.bind(5, job.message);
-    q.bind_int(6, static_cast<std::int64_t>(job.progress.polls));
-    q.bind_int(7, static_cast<std::int64_t>(job.progress.steps_reached));
-    if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot record the poll of import job " + job.job_id);
+    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
+    datastore& d = *found.value();
+    if (d.progression.empty()) return std::move(d);  // nothing to count: no write
+    datastore answer = poll(d, now);
+    if (auto s = impl_->write_datastore(d); !s) return s.err();
     return answer;
 }
 
-api::result<bool> store::has_datastore(std::string_view datastore_id) {
+api::result<page<datastore>> store::list_datastores(const scope& who, const std::optional<std::string>& status,
+                                                    const page_request& request, api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
-    statement::use q(impl_->find_datastore);
-    q.bind(1, datastore_id);
-    const int rc = q.step();
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return sqlite_failure(impl_->db, "SQLite");
+    return impl_->read_page<datastore>(
+        impl_->list_datastores_first, impl_->list_datastores_after, {}, request,
+        [](const statement::use& q) { return datastore_from_row(q); },
+        [&](datastore& d) {
+            if (!in_scope(d, who)) return false;
+            advance(d, now);
+            return !status || d.datastore_status == *status;
+        },
+        [](const datastore& d) { return d.created_at.value_or(0); },
+        [](const datastore& d) { return std::string_view(d.datastore_id); });
 }
 
-api::status store::load(const std::vector<datastore>& datastores, const std::vector<import_job>& jobs, load_mode mode) {
+api::result<datastore> store::create_datastore(const scope& who, datastore d, const lifecycle_policy& policy,
+                                               api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    if (d.client_token) {
+        statement::use q(impl_->datastore_by_token);
+        q.bind(0, who.account_id);
+        q.bind(1, who.region);
+        q.bind(2, *d.client_token);
+        const int rc = q.step();
+        if (rc == SQLITE_ROW) {
+            auto earlier = datastore_from_row(q);
+            if (!earlier) return earlier.err();
+            const auto& e = earlier.value();
+            const bool same_name = d.datastore_name.empty() ? e.datastore_name == e.datastore_id
+                                                            : e.datastore_name == d.datastore_name;
+            if (!same_name || e.kms_key_arn != d.kms_key_arn ||
+                e.lambda_authorizer_arn != d.lambda_authorizer_arn ||
+                e.lossless_storage_format != d.lossless_storage_format) {
+                return api::error::conflict("Client token " + *d.client_token +
+                                            " was already used for a different CreateDatastore request");
+            }
+            return std::move(earlier).value();
+        }
+        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
+    }
+    {
+        statement::use q(impl_->count_datastores_in_scope);
+        q.bind(0, who.account_id);
+        q.bind(1, who.region);
+        if (q.step() != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
+        if (static_cast<std::uint64_t>(q.integer(0)) >= policy.max_datastores) {
+            return api::error::of(api::error_code::service_quota_exceeded,
+                                  "The account already has " + std::to_string(policy.max_datastores) +
+                                      " data stores in " + who.region + ", the most it may have");
+        }
+    }
+    // DatastoreProperties.datastoreName is required in answers; AWS does not say what it names
+    // a datastore created without one, so it is named by its id.
+    if (d.datastore_name.empty()) d.datastore_name = d.datastore_id;
+    d.account_id = who.account_id;
+    d.region = who.region;
+    d.datastore_status = "CREATING";
+    d.created_at = now;
+    d.updated_at = now;
+    d.progression = policy.datastore_create;
+    d.progress = fresh_progress(now);
+    if (auto s = impl_->write_datastore(d); !s) return s.err();
+    return d;
+}
+
+api::result<datastore> store::delete_datastore(const scope& who, std::string_view datastore_id,
+                                               const lifecycle_policy& policy, api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->visible_datastore(who, datastore_id, now);
+    if (!found) return found.err();
+    datastore& d = found.value();
+    if (d.datastore_status != "ACTIVE" && d.datastore_status != "CREATE_FAILED") {
+        return api::error::conflict("Datastore " + d.datastore_id + " is " + d.datastore_status +
+                                    "; only an ACTIVE or CREATE_FAILED data store can be deleted");
+    }
+    auto in_flight = impl_->count_in_flight(d.datastore_id, now);
+    if (!in_flight) return in_flight.err();
+    if (in_flight.value() != 0) {
+        return api::error::conflict("Datastore " + d.datastore_id + " has " + std::to_string(in_flight.value()) +
+                                    " import job(s) SUBMITTED or IN_PROGRESS; wait for them to end before deleting it");
+    }
+    d.datastore_status = "DELETING";
+    d.updated_at = now;
+    d.progression = policy.datastore_delete;
+    d.progress = fresh_progress(now);
+    if (auto s = impl_->write_datastore(d); !s) return s.err();
+    return std::move(d);
+}
+
+// --- import jobs ---
+
+api::result<import_job> store::find_import_job(const scope& who, std::string_view datastore_id, std::string_view job_id) {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->visible_job(who, datastore_id, job_id);
+}
+
+api::result<import_job> store::poll_import_job(const scope& who, std::string_view datastore_id, std::string_view job_id,
+                                               api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->read_job(datastore_id, job_id);
+    if (!found) return found.err();
+    if (!found.value()) return impl_->visible_job(who, datastore_id, job_id);  // which of the two is missing
+    import_job& j = *found.value();
+    auto owner = impl_->read_datastore(datastore_id);
+    if (!owner) return owner.err();
+    if (!owner.value() || !in_scope(*owner.value(), who)) return datastore_not_found(datastore_id);
+    if (j.progression.empty()) return std::move(j);  // nothing to count: no write
+    import_job answer = poll(j, now);
+    if (auto s = impl_->ensure_baseline_copied(); !s) return s.err();
+    statement::use q(impl_->update_job_progress);
+    q.bind(0, j.datastore_id);
+    q.bind(1, j.job_id);
+    q.bind(2, j.job_status);
+    q.bind(3, j.ended_at);
+    q.bind(4, j.message);
+    q.bind_int(5, static_cast<std::int64_t>(j.progress.polls));
+    q.bind_int(6, static_cast<std::int64_t>(j.progress.steps_reached));
+    if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot record the poll of import job " + j.job_id);
+    return answer;
+}
+
+api::result<page<import_job>> store::list_import_jobs(const scope& who, std::string_view datastore_id,
+                                                      const std::optional<std::string>& status,
+                                                      const page_request& request, api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto owner = impl_->read_datastore(datastore_id);
+    if (!owner) return owner.err();
+    if (!owner.value() || !in_scope(*owner.value(), who)) return datastore_not_found(datastore_id);
+    return impl_->read_page<import_job>(
+        impl_->list_jobs_first, impl_->list_jobs_after, datastore_id, request,
+        [](const statement::use& q) { return job_from_row(q); },
+        [&](import_job& j) {
+            advance(j, now);
+            return !status || j.job_status == *status;
+        },
+        [](const import_job& j) { return j.submitted_at.value_or(0); },
+        [](const import_job& j) { return std::string_view(j.job_id); });
+}
+
+api::result<import_job> store::start_import_job(const scope& who, import_job j, const lifecycle_policy& policy,
+                                                api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->visible_datastore(who, j.datastore_id, now);
+    if (!found) return found.err();
+    const datastore& d = found.value();
+    if (j.client_token) {
+        statement::use q(impl_->job_by_token);
+        q.bind(0, j.datastore_id);
+        q.bind(1, *j.client_token);
+        const int rc = q.step();
+        if (rc == SQLITE_ROW) {
+            auto earlier = job_from_row(q);
+            if (!earlier) return earlier.err();
+            const auto& e = earlier.value();
+            // The caller computes the output URI from the new job id; the earlier job's tells
+            // the prefix it was given.
+            const std::string suffix = j.datastore_id + "-DicomImport-" + e.job_id + "/";
+            const std::string requested_output = j.output_s3_uri + suffix;
+            const bool same_name = j.job_name.empty() ? e.job_name == e.job_id : e.job_name == j.job_name;
+            if (!same_name || e.data_access_role_arn != j.data_access_role_arn ||
+                e.input_s3_uri != j.input_s3_uri || e.output_s3_uri != requested_output ||
+                e.input_owner_account_id != j.input_owner_account_id ||
+                e.import_configuration != j.import_configuration) {
+                return api::error::conflict("Client token " + *j.client_token +
+                                            " was already used for a different StartDICOMImportJob request");
+            }
+            return std::move(earlier).value();
+        }
+        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
+    }
+    if (d.datastore_status != "ACTIVE") {
+        return api::error::conflict("Datastore " + d.datastore_id + " is " + d.datastore_status +
+                                    "; import jobs can only be started in an ACTIVE data store");
+    }
+    auto in_flight = impl_->count_in_flight(d.datastore_id, now);
+    if (!in_flight) return in_flight.err();
+    if (in_flight.value() >= policy.max_concurrent_imports) {
+        return api::error::of(api::error_code::service_quota_exceeded,
+                              "Datastore " + d.datastore_id + " already has " + std::to_string(in_flight.value()) +
+                                  " concurrent import jobs, the most it may have");
+    }
+    auto rules = impl_->read_rules();
+    if (!rules) return rules.err();
+    const import_rule* rule = nullptr;
+    for (const auto& r : rules.value()) {
+        if ((!r.datastore_id || *r.datastore_id == j.datastore_id) && j.input_s3_uri.starts_with(r.input_prefix)) {
+            rule = &r;
+            break;
+        }
+    }
+    j.progression = d.import_progression.empty() ? policy.import_job : d.import_progression;
+    if (rule) {
+        // The rule decides how the job ends; the steps before the end stay as they were.
+        if (j.progression.empty() || (j.progression.back().status != "COMPLETED" && j.progression.back().status != "FAILED")) {
+            j.progression.push_back({rule->job_status, 1, std::nullopt, rule->message, std::nullopt});
+        } else {
+            j.progression.back().status = rule->job_status;
+            j.progression.back().message = rule->message;
+        }
+    }
+    // jobName is required in job properties and summaries; AWS does not say what it names a job
+    // started without one, so it is named by its id.
+    if (j.job_name.empty()) j.job_name = j.job_id;
+    j.job_status = "SUBMITTED";
+    j.submitted_at = now;
+    j.ended_at.reset();
+    j.message.reset();
+    j.output_s3_uri += j.datastore_id + "-DicomImport-" + j.job_id + "/";
+    j.progress = fresh_progress(now);
+    if (auto s = impl_->write_job(j); !s) return s.err();
+    return j;
+}
+
+// --- tags ---
+
+api::result<tag_map> store::tags_of(const scope& who, std::string_view datastore_id) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->read_datastore(datastore_id);
+    if (!found) return found.err();
+    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
+    return std::move(found.value()->tags);
+}
+
+api::status store::tag(const scope& who, std::string_view datastore_id, const tag_map& tags, api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->read_datastore(datastore_id);
+    if (!found) return found.err();
+    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
+    datastore& d = *found.value();
+    for (const auto& [k, v] : tags) d.tags.insert_or_assign(k, v);
+    if (d.tags.size() > k_max_tags) {
+        return api::error::validation("A resource can have at most " + std::to_string(k_max_tags) + " tags; with these it would have " +
+                                      std::to_string(d.tags.size()));
+    }
+    (void)now;
+    return impl_->write_datastore(d);
+}
+
+api::status store::untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys,
+                         api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->read_datastore(datastore_id);
+    if (!found) return found.err();
+    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
+    datastore& d = *found.value();
+    std::size_t removed = 0;
+    for (const auto& k : keys) removed += d.tags.erase(k);
+    (void)now;
+    if (removed == 0) return api::ok_status();
+    return impl_->write_datastore(d);
+}
+
+// --- the whole dataset ---
+
+api::result<bool> store::has_datastore(std::string_view datastore_id) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->read_datastore(datastore_id);
+    if (!found) return found.err();
+    return found.value().has_value();
+}
+
+api::status store::load(const dataset& data, load_mode mode) {
     std::lock_guard lock(impl_->mutex);
     if (auto s = impl_->ensure_baseline_copied(); !s) return s;
     // SQLite's own foreign-key check costs a datastore look-up per inserted job; the jobs of a
-    // load come in runs of a few datastores, so they are checked here once per run instead,
-    // with SQLite's wording. The pragma cannot change inside a transaction, hence out here.
+    // load come in runs of a few datastores, so they are checked here once per run instead.
+    // The pragma cannot change inside a transaction, hence out here.
     if (auto s = impl_->exec("PRAGMA foreign_keys=OFF;"); !s) return s;
     auto done = impl_->transaction([&]() -> api::status {
         if (mode == load_mode::replace) {
-            if (auto s = impl_->exec("DELETE FROM import_jobs; DELETE FROM datastores;"); !s) return s;
+            if (auto s = impl_->exec("DELETE FROM import_jobs; DELETE FROM datastores; DELETE FROM import_rules;"); !s) {
+                return s;
+            }
         }
-        for (const auto& d : datastores) {
-            statement::use q(impl_->upsert_datastore);
-            q.bind(1, d.datastore_id);
-            q.bind(2, d.datastore_name);
-            q.bind(3, d.datastore_status);
-            if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot store datastore " + d.datastore_id);
+        for (const auto& d : data.datastores) {
+            if (auto s = impl_->write_datastore(d); !s) return s;
         }
         const std::string* known_datastore = nullptr;
-        for (const auto& j : jobs) {
+        for (const auto& j : data.jobs) {
             if (!known_datastore || j.datastore_id != *known_datastore) {
-                statement::use q(impl_->find_datastore);
-                q.bind(1, j.datastore_id);
-                const int rc = q.step();
-                if (rc == SQLITE_DONE) {
+                auto found = impl_->read_datastore(j.datastore_id);
+                if (!found) return found.err();
+                if (!found.value()) {
                     return api::error::internal("cannot store import job " + j.job_id + ": FOREIGN KEY constraint failed");
                 }
-                if (rc != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
                 known_datastore = &j.datastore_id;
             }
             if (auto s = impl_->write_job(j); !s) return s;
+        }
+        for (const auto& r : data.import_rules) {
+            statement::use q(impl_->add_rule);
+            q.bind(0, r.input_prefix);
+            q.bind(1, r.datastore_id);
+            q.bind(2, r.job_status);
+            q.bind(3, r.message);
+            if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot store an import rule");
         }
         return api::ok_status();
     });
@@ -389,36 +1004,49 @@ api::status store::load(const std::vector<datastore>& datastores, const std::vec
     return done;
 }
 
-api::result<store_contents> store::contents(api::epoch_millis now) {
+api::result<dataset> store::contents(api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
-    store_contents out;
+    dataset out;
     {
-        statement::use q(impl_->list_datastores);
+        statement::use q(impl_->all_datastores);
         int rc;
-        while ((rc = q.step()) == SQLITE_ROW) out.datastores.push_back({q.text(0), q.text(1), q.text(2)});
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto d = datastore_from_row(q);
+            if (!d) return d.err();
+            out.datastores.push_back(std::move(d).value());
+            advance(out.datastores.back(), now);
+        }
         if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
     }
-    statement::use q(impl_->list_jobs);
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW) {
-        out.jobs.push_back(job_from_row(q, 2, q.text(0), q.text(1)));
-        advance(out.jobs.back(), now);
+    {
+        statement::use q(impl_->all_jobs);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto j = job_from_row(q);
+            if (!j) return j.err();
+            out.jobs.push_back(std::move(j).value());
+            advance(out.jobs.back(), now);
+        }
+        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
     }
-    if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
+    auto rules = impl_->read_rules();
+    if (!rules) return rules.err();
+    out.import_rules = std::move(rules).value();
     return out;
 }
 
 api::result<store_counts> store::counts() {
     std::lock_guard lock(impl_->mutex);
     store_counts c;
-    {
-        statement::use q(impl_->count_datastores);
-        if (q.step() != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
-        c.datastores = static_cast<std::uint64_t>(q.integer(0));
-    }
-    statement::use q(impl_->count_jobs);
-    if (q.step() != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
-    c.jobs = static_cast<std::uint64_t>(q.integer(0));
+    auto datastores = impl_->count(impl_->count_datastores);
+    if (!datastores) return datastores.err();
+    auto jobs = impl_->count(impl_->count_jobs);
+    if (!jobs) return jobs.err();
+    auto rules = impl_->count(impl_->count_rules);
+    if (!rules) return rules.err();
+    c.datastores = datastores.value();
+    c.jobs = jobs.value();
+    c.import_rules = rules.value();
     return c;
 }
 
@@ -436,18 +1064,15 @@ api::status store::reset_to_baseline(api::epoch_millis now) {
     const api::epoch_millis shift = now - impl_->baseline_at;
     if (!impl_->baseline_copied && shift == 0) return api::ok_status();  // nothing has changed since the mark
     // Even with no row changed, time has moved time-based progressions on: restarting their
-    // clocks is a change, so the marked rows are set aside first.
+    // clocks is a change, so the marked state is set aside first.
     if (auto s = impl_->ensure_baseline_copied(); !s) return s;
+    if (auto s = impl_->copy_database(impl_->db, impl_->baseline, "cannot restore the baseline"); !s) return s;
     return impl_->transaction([&]() -> api::status {
-        if (auto s = impl_->exec("DELETE FROM import_jobs; DELETE FROM datastores;"
-                                 "INSERT INTO datastores SELECT * FROM baseline_datastores;"
-                                 "INSERT INTO import_jobs SELECT * FROM baseline_import_jobs;");
-            !s) {
-            return s;
+        for (statement* shift_stmt : {&impl_->shift_job_progress, &impl_->shift_datastore_progress}) {
+            statement::use q(*shift_stmt);
+            q.bind_int(0, shift);
+            if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot restart progressions");
         }
-        statement::use q(impl_->shift_progress);
-        q.bind_int(1, shift);
-        if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot restart job progressions");
         return api::ok_status();
     });
 }

@@ -1,19 +1,24 @@
-// store: the emulator's datastores and import jobs, kept in SQLite.
+// store: the emulator's datastores, import jobs, tags and import rules, kept in SQLite.
 //
+// Verbs per resource, each taking the caller's scope (account and region): a resource of
+// another account, or of another region, is not found. A datastore loaded from fixtures
+// without a region is seen from every region.
 // Thread safety: a store is safe to use from any number of threads; every call takes one
 // internal mutex, because a single SQLite connection (and its prepared statements) must
-// not be used by two threads at once. Each call is atomic: a poll's read-advance-write of
-// a job's progression cannot interleave with another call.
-// Ownership: the store owns its connection and every prepared statement; none escape.
+// not be used by two threads at once. Each call is atomic: a poll's read-advance-write of a
+// progression, or a create's idempotency and quota checks, cannot interleave with another call.
+// Ownership: the store owns its connections and every prepared statement; none escape.
 // Failures: every SQLite failure is returned as InternalServerException carrying SQLite's
 // own message; it is never reported as "not found".
 // Baseline: mark_baseline() records "the start-up state"; reset_to_baseline() returns to
-// it. The copy is taken lazily, just before the first change after mark_baseline(), so a
+// it. The copy is a page-level copy of the whole database (SQLite's backup API, so no table
+// can be forgotten), taken lazily just before the first change after mark_baseline(), so a
 // store that is only read never pays for it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,56 +31,112 @@ namespace hil::store {
 struct store_counts {
     std::uint64_t datastores = 0;
     std::uint64_t jobs = 0;
-};
-
-struct store_contents {
-    std::vector<datastore> datastores;  // by id
-    std::vector<import_job> jobs;       // by datastore id, then job id
+    std::uint64_t import_rules = 0;
 };
 
 enum class load_mode { merge, replace };
 
+// One page of a list: the items, and where the next page starts (nothing: this is the last).
+template <class Item>
+struct page {
+    std::vector<Item> items;
+    std::optional<std::string> next_position;  // opaque to callers; given back as page_request::after
+};
+
+struct page_request {
+    std::optional<std::string> after;  // a next_position of the same list; nothing: the first page
+    std::size_t limit = 50;
+};
+
+// What lifecycles and quotas the server applies to resources made through the API.
+struct lifecycle_policy {
+    std::vector<progression_step> datastore_create;  // CreateDatastore: from CREATING
+    std::vector<progression_step> datastore_delete;  // DeleteDatastore: from DELETING
+    std::vector<progression_step> import_job;        // StartDICOMImportJob, unless the datastore or a rule says otherwise
+    std::uint64_t max_datastores = 100;              // per account and region, DELETED ones not counted
+    std::uint64_t max_concurrent_imports = 100;      // SUBMITTED or IN_PROGRESS jobs per datastore
+};
+
+struct store_options {
+    std::string path;                 // empty or ":memory:": a private in-memory database
+    int busy_timeout_millis = 5000;   // how long a write waits for another process's lock
+};
+
 class store {
 public:
-    // Opens the database at `path`, or a private in-memory one when `path` is empty or
-    // ":memory:". A file is created if missing, put in WAL mode and given the schema;
-    // data already in it stays. Error: InternalServerException naming the path and cause.
-    static api::result<std::unique_ptr<store>> open(const std::string& path);
+    // Opens the database, creating it (WAL mode, the schema) if missing and upgrading an
+    // older schema in place; data already in it stays. Error: InternalServerException naming
+    // the path and cause.
+    static api::result<std::unique_ptr<store>> open(const store_options& options);
+    static api::result<std::unique_ptr<store>> open(const std::string& path) { return open(store_options{path}); }
 
     ~store();
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
-    // The job `job_id` of datastore `datastore_id`, as stored (no progression applied).
-    // Errors: ResourceNotFoundException when the datastore does not exist, or it has no such
-    // job (a job of another datastore is not found); InternalServerException on SQLite failure.
-    api::result<import_job> find_import_job(std::string_view datastore_id, std::string_view job_id);
-
-    // GetDICOMImportJob: the job as answered at `now`, counting the poll and storing any
-    // progression step it reaches (see progression.hpp). Errors as find_import_job.
-    api::result<import_job> poll_import_job(std::string_view datastore_id, std::string_view job_id,
+    // --- datastores ---
+    // GetDatastore: the datastore as answered at `now`, counting the poll and storing any
+    // progression step it reaches. Error: ResourceNotFoundException.
+    api::result<datastore> poll_datastore(const scope& who, std::string_view datastore_id, api::epoch_millis now);
+    // ListDatastores: newest first (createdAt, then id), optionally of one status.
+    // Error: ValidationException for a position that is not one of this list's.
+    api::result<page<datastore>> list_datastores(const scope& who, const std::optional<std::string>& status,
+                                                 const page_request& request, api::epoch_millis now);
+    // CreateDatastore: stores `d` (id, name, options, tags, client token set by the caller)
+    // as CREATING with the policy's create progression, or answers the datastore an earlier
+    // call with the same client token made. Errors: ConflictException for the same token
+    // with a different request; ServiceQuotaExceededException past max_datastores.
+    api::result<datastore> create_datastore(const scope& who, datastore d, const lifecycle_policy& policy,
                                             api::epoch_millis now);
+    // DeleteDatastore: moves an ACTIVE (or CREATE_FAILED) datastore to DELETING with the
+    // policy's delete progression. Errors: ResourceNotFoundException; ConflictException when
+    // it is in another status or has import jobs SUBMITTED or IN_PROGRESS.
+    api::result<datastore> delete_datastore(const scope& who, std::string_view datastore_id,
+                                            const lifecycle_policy& policy, api::epoch_millis now);
 
-    // Whether a datastore with this id exists.
+    // --- import jobs ---
+    // The job as stored (no progression applied). Errors: ResourceNotFoundException saying
+    // whether the datastore or the job is missing.
+    api::result<import_job> find_import_job(const scope& who, std::string_view datastore_id, std::string_view job_id);
+    // GetDICOMImportJob: the job as answered at `now`, counting the poll. Errors as find_import_job.
+    api::result<import_job> poll_import_job(const scope& who, std::string_view datastore_id, std::string_view job_id,
+                                            api::epoch_millis now);
+    // ListDICOMImportJobs: newest first (submittedAt, then id), optionally of one status.
+    // Errors: ResourceNotFoundException for the datastore; ValidationException for a bad position.
+    api::result<page<import_job>> list_import_jobs(const scope& who, std::string_view datastore_id,
+                                                   const std::optional<std::string>& status,
+                                                   const page_request& request, api::epoch_millis now);
+    // StartDICOMImportJob: stores `job` (ids, members, client token and submittedAt set by the
+    // caller) as SUBMITTED, with the progression of the first matching import rule, else the
+    // datastore's import progression, else the policy's; or answers the job an earlier call
+    // with the same client token made. Errors: ResourceNotFoundException; ConflictException
+    // when the datastore is not ACTIVE or the token was used for a different request;
+    // ServiceQuotaExceededException past max_concurrent_imports.
+    api::result<import_job> start_import_job(const scope& who, import_job job, const lifecycle_policy& policy,
+                                             api::epoch_millis now);
+
+    // --- tags (datastores; image sets once they exist) ---
+    // Errors: ResourceNotFoundException when the datastore is not in the scope.
+    api::result<tag_map> tags_of(const scope& who, std::string_view datastore_id);
+    // Adds or overwrites; ValidationException when the datastore would have more than 50 tags.
+    api::status tag(const scope& who, std::string_view datastore_id, const tag_map& tags, api::epoch_millis now);
+    api::status untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys,
+                      api::epoch_millis now);
+
+    // --- the whole dataset ---
+    // Whether a datastore with this id exists, in any scope (fixture cross-checks).
     api::result<bool> has_datastore(std::string_view datastore_id);
-
-    // Writes the rows in one transaction: all of them or, on any failure, none. `merge`
-    // inserts or replaces by id; `replace` first removes every datastore and job.
-    // REQUIRES: every job's datastore is in `datastores` or (merge) already stored.
-    api::status load(const std::vector<datastore>& datastores, const std::vector<import_job>& jobs,
-                     load_mode mode = load_mode::merge);
-    api::status upsert(const std::vector<datastore>& datastores, const std::vector<import_job>& jobs) {
-        return load(datastores, jobs, load_mode::merge);
-    }
-
+    // Writes the dataset in one transaction: all of it or, on any failure, none. `merge`
+    // inserts or replaces by id (import rules are appended); `replace` first removes
+    // everything. REQUIRES: every job's datastore is in `data` or (merge) already stored.
+    api::status load(const dataset& data, load_mode mode = load_mode::merge);
     // Everything stored, with time-based progression steps due at `now` applied.
-    api::result<store_contents> contents(api::epoch_millis now);
-
+    api::result<dataset> contents(api::epoch_millis now);
     api::result<store_counts> counts();
 
     // Records the current contents, as of `now`, as the state reset_to_baseline() returns to.
     api::status mark_baseline(api::epoch_millis now = 0);
-    // Restores the marked rows, then moves every progression's started_at forward by the
+    // Restores the marked database, then moves every progression's started_at forward by the
     // time since the mark, so that at `now` each time-based progression is exactly as far
     // along as it was at the mark (a reset restarts its clock). Pass times from one clock.
     api::status reset_to_baseline(api::epoch_millis now = 0);
@@ -85,5 +146,8 @@ private:
     explicit store(std::unique_ptr<impl> state);
     std::unique_ptr<impl> impl_;
 };
+
+// The ARN of a datastore as a caller in `region` sees it.
+std::string datastore_arn(const datastore& d, std::string_view region);
 
 }  // namespace hil::store

@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     for (const auto& j : docs.front().jobs) {
-        const auto found = data_store.find_import_job(j.datastore_id, j.job_id);
+        const auto found = data_store.find_import_job({}, j.datastore_id, j.job_id);
         fuzz::require(static_cast<bool>(found), "a loaded job is not found");
     }
     return 0;

@@ -50,7 +50,7 @@ world& world::get() {
 world::world()
     : store_(sample_store(faults_)), log_(server::log_level::error, null_stream()), router_(clock_, ids_, faults_, log_) {
     // The AWS routes only; fuzz_control covers the control API on a control_world.
-    server::add_api_routes(router_, *store_, clock_);
+    server::add_api_routes(router_, api_);
 }
 
 control_world::control_world()
@@ -60,7 +60,7 @@ control_world::control_world()
       router_(clock_, ids_, faults_, log_, server::router_extras{&journal_, &limiter_, {}}) {
     require(static_cast<bool>(store_->mark_baseline(clock_.now())), "cannot mark the baseline");
     plane_.startup_faults = faults_.list();
-    server::add_api_routes(router_, *store_, clock_);
+    server::add_api_routes(router_, api_);
     server::add_control_routes(router_, plane_, false);
 }
 

@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "api/clock.hpp"
+#include "server/api_handlers.hpp"
+#include "server/config.hpp"
 #include "server/control_handlers.hpp"
 #include "server/logger.hpp"
 #include "server/net.hpp"
@@ -34,6 +36,10 @@ private:
     server::uuid_request_ids ids_{42};
     store::fault_rules faults_;  // before store_: the sample's rules load into it
     std::unique_ptr<store::store> store_;
+    store::lifecycle_policy lifecycle_ = server::config::default_lifecycle();
+    server::page_tokens tokens_{"fuzz"};
+    server::resource_ids resource_ids_{7};
+    server::api_context api_{*store_, lifecycle_, tokens_, resource_ids_};
     server::logger log_;
     server::router router_;
 };
@@ -53,6 +59,10 @@ private:
     server::uuid_request_ids ids_{42};
     store::fault_rules faults_;  // before store_: the sample's rules load into it
     std::unique_ptr<store::store> store_;
+    store::lifecycle_policy lifecycle_ = server::config::default_lifecycle();
+    server::page_tokens tokens_{"fuzz"};
+    server::resource_ids resource_ids_{7};
+    server::api_context api_{*store_, lifecycle_, tokens_, resource_ids_};
     server::request_journal journal_{64};
     server::throttle limiter_{server::throttle_policy{}, clock_};
     server::control_plane plane_;

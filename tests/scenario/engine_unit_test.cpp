@@ -22,14 +22,14 @@ using store::progression_step;
 
 progression_step polls_step(std::string status, std::uint64_t polls) {
     progression_step s;
-    s.job_status = std::move(status);
+    s.status = std::move(status);
     s.after_polls = polls;
     return s;
 }
 
 progression_step time_step(std::string status, api::epoch_millis millis) {
     progression_step s;
-    s.job_status = std::move(status);
+    s.status = std::move(status);
     s.after_millis = millis;
     return s;
 }
@@ -113,16 +113,17 @@ TEST_CASE("progression: the stored JSON round-trips every member") {
     a.message = "copying";
     auto b = time_step("COMPLETED", 1500);
     b.ended_at = 1'764'403'500'250;
-    const auto text = store::progression_to_json({a, b});
-    const auto back = store::progression_from_json(text);
-    REQUIRE(back.has_value());
-    REQUIRE(back->size() == 2);
-    CHECK((*back)[0].job_status == "IN_PROGRESS");
-    CHECK((*back)[0].after_polls == std::optional<std::uint64_t>(2));
-    CHECK((*back)[0].message == std::optional<std::string>("copying"));
-    CHECK((*back)[1].after_millis == std::optional<api::epoch_millis>(1500));
-    CHECK((*back)[1].ended_at == std::optional<api::epoch_millis>(1'764'403'500'250));
-    CHECK_FALSE(store::progression_from_json("{not json").has_value());
+    const auto text = store::progression_to_json({a, b}, "jobStatus");
+    const auto back = store::progression_from_json(text, "jobStatus");
+    REQUIRE(back.ok());
+    REQUIRE(back.value().size() == 2);
+    CHECK(back.value()[0].status == "IN_PROGRESS");
+    CHECK(back.value()[0].after_polls == std::optional<std::uint64_t>(2));
+    CHECK(back.value()[0].message == std::optional<std::string>("copying"));
+    CHECK(back.value()[1].after_millis == std::optional<api::epoch_millis>(1500));
+    CHECK(back.value()[1].ended_at == std::optional<api::epoch_millis>(1'764'403'500'250));
+    CHECK_FALSE(store::progression_from_json("{not json", "jobStatus").ok());
+    CHECK_FALSE(store::progression_from_json(R"([{"jobStatus":"COMPLETED"}])", "jobStatus").ok());  // no condition
 }
 
 // --- fault rules ---------------------------------------------------------------------------
@@ -133,7 +134,19 @@ std::vector<store::fault_rule> rules_from(std::string_view json) {
     return std::move(parsed).value();
 }
 
-const store::fault_request k_any{"GetDICOMImportJob", "ds", "job", "AKIDEXAMPLE"};
+// A GetDICOMImportJob request as the router describes it to the fault rules. Holds the
+// labels the request's span views, so it is neither copied nor moved.
+struct job_request {
+    std::vector<std::pair<std::string_view, std::string>> labels;
+    store::fault_request req;
+    job_request(std::string_view op, std::string ds, std::string job, std::string_view key)
+        : labels{{"datastoreId", std::move(ds)}, {"jobId", std::move(job)}}, req{op, labels, key} {}
+    job_request(const job_request&) = delete;
+    job_request& operator=(const job_request&) = delete;
+    operator const store::fault_request&() const { return req; }  // NOLINT(google-explicit-constructor)
+};
+
+const job_request k_any{"GetDICOMImportJob", "ds", "job", "AKIDEXAMPLE"};
 
 // Which rule fired for each of `n` requests ("-" when none).
 std::vector<std::string> fire_n(store::fault_rules& rules, int n, const store::fault_request& req = k_any) {
@@ -207,14 +220,14 @@ TEST_CASE("fault budgets: probability with a seed repeats exactly; 0 never, 1 al
 TEST_CASE("fault matching: operation, datastoreId, jobId and accessKeyId narrow the match") {
     store::fault_rules rules;
     REQUIRE(rules.add(rules_from(R"({"id":"k","accessKeyId":"AKIDCI","jobId":"job","error":"AccessDeniedException"})")).ok());
-    CHECK(fire_n(rules, 1, {"GetDICOMImportJob", "ds", "job", "AKIDOTHER"}) == std::vector<std::string>{"-"});
-    CHECK(fire_n(rules, 1, {"GetDICOMImportJob", "ds", "other", "AKIDCI"}) == std::vector<std::string>{"-"});
-    CHECK(fire_n(rules, 1, {"GetDICOMImportJob", "ds", "job", ""}) == std::vector<std::string>{"-"});
-    CHECK(fire_n(rules, 1, {"GetDICOMImportJob", "ds", "job", "AKIDCI"}) == std::vector<std::string>{"k"});
+    CHECK(fire_n(rules, 1, job_request{"GetDICOMImportJob", "ds", "job", "AKIDOTHER"}) == std::vector<std::string>{"-"});
+    CHECK(fire_n(rules, 1, job_request{"GetDICOMImportJob", "ds", "other", "AKIDCI"}) == std::vector<std::string>{"-"});
+    CHECK(fire_n(rules, 1, job_request{"GetDICOMImportJob", "ds", "job", ""}) == std::vector<std::string>{"-"});
+    CHECK(fire_n(rules, 1, job_request{"GetDICOMImportJob", "ds", "job", "AKIDCI"}) == std::vector<std::string>{"k"});
     rules.clear();
     REQUIRE(rules.add(rules_from(R"({"id":"d","datastoreId":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","delayMs":1})")).ok());
     CHECK(fire_n(rules, 1) == std::vector<std::string>{"-"});
-    CHECK(fire_n(rules, 1, {"GetDICOMImportJob", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "x", ""}) ==
+    CHECK(fire_n(rules, 1, job_request{"GetDICOMImportJob", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "x", ""}) ==
           std::vector<std::string>{"d"});
 }
 
@@ -224,7 +237,7 @@ TEST_CASE("fault actions: error with message and Retry-After, delay, dropped con
         {"id":"thr","jobId":"a","error":"ThrottlingException","message":"Rate exceeded","retryAfter":3,"delayMs":20},
         {"id":"drop","jobId":"b","dropConnection":true}])"))
                 .ok());
-    const auto thr = rules.fire({"GetDICOMImportJob", "ds", "a", ""});
+    const auto thr = rules.fire(job_request{"GetDICOMImportJob", "ds", "a", ""});
     REQUIRE(thr.has_value());
     REQUIRE(thr->error.has_value());
     CHECK(thr->error->code() == api::error_code::throttling);
@@ -232,7 +245,7 @@ TEST_CASE("fault actions: error with message and Retry-After, delay, dropped con
     CHECK(thr->retry_after == std::optional<std::uint32_t>(3));
     CHECK(thr->delay_millis == 20);
     CHECK_FALSE(thr->drop_connection);
-    const auto drop = rules.fire({"GetDICOMImportJob", "ds", "b", ""});
+    const auto drop = rules.fire(job_request{"GetDICOMImportJob", "ds", "b", ""});
     REQUIRE(drop.has_value());
     CHECK(drop->drop_connection);
     CHECK_FALSE(drop->error.has_value());
@@ -275,7 +288,9 @@ TEST_CASE("fault rule parsing: each wrong member is refused with its place and r
         {R"({"delayMs":1,"probability":1.5})", "/probability", "from 0 to 1"},
         {R"({"delayMs":1,"seed":4})", "/seed", "goes only with"},
         {R"({"delayMs":1,"times":-1})", "/times", "whole number"},
-        {R"({"delayMs":1,"operation":"ListDICOMImportJobs"})", "/operation", "not an operation"},
+        {R"({"delayMs":1,"operation":"ListThings"})", "/operation", "not an operation"},
+        {R"({"delayMs":1,"operation":"ListDatastores","jobId":"x"})", "/jobId", "ListDatastores has no label jobId"},
+        {R"({"delayMs":1,"resourceArn":"arn:aws:s3:::x"})", "/resourceArn", "not a valid Arn"},
         {R"({"delayMs":1,"jobId":"UPPER"})", "/jobId", "not a valid"},
         {R"({"delayMs":1,"id":"has space"})", "/id", "1 to 64 characters"},
         {R"({"delayMs":1,"colour":"red"})", "/colour", "unknown member"},
@@ -312,7 +327,7 @@ TEST_CASE("throttle policy text: off, aws, RATE and RATE:BURST; anything else re
 
 int admitted(server::throttle& t, int tries, std::string_view caller = "AKID", std::string_view op = "GetDICOMImportJob") {
     int n = 0;
-    for (int i = 0; i < tries; ++i) n += t.admit(op, caller) ? 1 : 0;
+    for (int i = 0; i < tries; ++i) n += t.admit(*api::find_operation(op), caller) ? 1 : 0;
     return n;
 }
 
@@ -328,7 +343,7 @@ TEST_CASE("throttle 2:4: a burst of 4, then 2 per second, measured on the inject
     CHECK(admitted(t, 10) == 4);
     // Buckets are per caller and per operation.
     CHECK(admitted(t, 10, "AKIDOTHER") == 4);
-    CHECK(admitted(t, 10, "AKID", "SomeOtherOperation") == 4);
+    CHECK(admitted(t, 10, "AKID", "ListDICOMImportJobs") == 4);
     // clear (reset) refills every bucket.
     CHECK(admitted(t, 1) == 0);
     t.clear();
@@ -343,8 +358,12 @@ TEST_CASE("throttle aws: GetDICOMImportJob 25 per second with a burst of 50") {
     CHECK(admitted(t, 100) == 1);
     clock.advance(1000);
     CHECK(admitted(t, 100) == 25);
-    // An operation without a documented quota is not throttled.
-    CHECK(admitted(t, 100, "AKID", "NotAnOperation") == 100);
+    // Each operation has its own documented quota: CreateDatastore 0.085/s, burst 1.
+    CHECK(admitted(t, 100, "AKID", "CreateDatastore") == 1);
+    clock.advance(11'700);  // just under 1/0.085 s
+    CHECK(admitted(t, 100, "AKID", "CreateDatastore") == 0);
+    clock.advance(100);
+    CHECK(admitted(t, 100, "AKID", "CreateDatastore") == 1);
 }
 
 TEST_CASE("throttle off admits everything") {
@@ -360,8 +379,7 @@ server::journal_entry entry(std::string job, unsigned status, api::epoch_millis 
     server::journal_entry e;
     e.time = time;
     e.operation = "GetDICOMImportJob";
-    e.datastore_id = "ds";
-    e.job_id = std::move(job);
+    e.labels = {{"datastoreId", "ds"}, {"jobId", std::move(job)}};
     e.status = status;
     return e;
 }
@@ -371,9 +389,9 @@ TEST_CASE("journal: a ring of its capacity keeps the newest entries, numbered in
     for (int i = 0; i < 5; ++i) j.record(entry("j" + std::to_string(i), 200, i));
     const auto all = j.query({});
     REQUIRE(all.size() == 3);
-    CHECK(all[0].job_id == "j2");
+    CHECK(all[0].labels[1].second == "j2");
     CHECK(all[0].sequence == 3);
-    CHECK(all[2].job_id == "j4");
+    CHECK(all[2].labels[1].second == "j4");
     CHECK(all[2].sequence == 5);
     j.clear();
     CHECK(j.query({}).empty());
@@ -387,15 +405,15 @@ TEST_CASE("journal: filters by operation, datastore, job, status and since, comb
     j.record(entry("a", 429, 2000));
     j.record(entry("b", 200, 3000));
     auto other = entry("a", 200, 4000);
-    other.datastore_id = "other";
+    other.labels[0].second = "other";
     other.operation = "";
     j.record(other);
     server::journal_filter f;
-    f.job_id = "a";
+    f.labels.emplace_back("jobId", "a");
     CHECK(j.query(f).size() == 3);
     f.status = 200;
     CHECK(j.query(f).size() == 2);
-    f.datastore_id = "ds";
+    f.labels.emplace_back("datastoreId", "ds");
     CHECK(j.query(f).size() == 1);
     server::journal_filter since;
     since.since = 3000;

@@ -113,8 +113,8 @@ TEST_CASE("unknown path and wrong method: 404 UnknownOperationException, Allow o
     test_server srv(sample_config());
     http_client c(srv.port());
     SUBCASE("unknown path") {
-        const auto res = c.get("/listDICOMImportJobs/datastore/abc");
-        check_error(res, 404, "UnknownOperationException", "No operation matches GET /listDICOMImportJobs/datastore/abc");
+        const auto res = c.get("/searchDICOMStudies/datastore/abc");
+        check_error(res, 404, "UnknownOperationException", "No operation matches GET /searchDICOMStudies/datastore/abc");
         CHECK(res[http::field::allow].empty());
     }
     SUBCASE("the root") {

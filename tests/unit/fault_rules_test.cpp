@@ -16,7 +16,7 @@ using hil::api::error_code;
 using hil::store::fault_request;
 using hil::store::fault_rule;
 
-const std::string k_op(hil::api::get_dicom_import_job);
+const std::string k_op(hil::api::ops::get_dicom_import_job.name);
 const std::string k_ds_a(hil::test::k_datastore_a);
 const std::string k_ds_b(hil::test::k_datastore_b);
 
@@ -34,19 +34,28 @@ void add(hil::store::fault_rules& rules, std::vector<fault_rule> more) {
 }
 
 // The error code fired for a request, or nothing.
+// GetDICOMImportJob's labels, as the router passes them.
+std::vector<std::pair<std::string_view, std::string>> job_labels(std::string_view ds, std::string_view job) {
+    return {{"datastoreId", std::string(ds)}, {"jobId", std::string(job)}};
+}
+
 std::optional<error_code> fire(hil::store::fault_rules& rules, std::string_view ds = hil::test::k_datastore_a,
-                               std::string_view job = "abc123", std::string_view op = hil::api::get_dicom_import_job) {
-    const auto action = rules.fire(fault_request{op, ds, job, ""});
+                               std::string_view job = "abc123",
+                               std::string_view op = hil::api::ops::get_dicom_import_job.name) {
+    const auto labels = job_labels(ds, job);
+    const auto action = rules.fire(fault_request{op, labels, ""});
     if (!action || !action->error) return std::nullopt;
     return action->error->code();
 }
+
+const auto sample_labels = job_labels(hil::test::k_datastore_a, "abc123");
 
 }  // namespace
 
 TEST_CASE("no rules: nothing fires") {
     hil::store::fault_rules rules;
     CHECK(rules.size() == 0);
-    CHECK_FALSE(rules.fire(fault_request{k_op, k_ds_a, "abc123", ""}).has_value());
+    CHECK_FALSE(rules.fire(fault_request{k_op, sample_labels, ""}).has_value());
 }
 
 TEST_CASE("rules are tried in order; a spent rule makes way for the next") {
@@ -69,14 +78,14 @@ TEST_CASE("a rule without times fires every time") {
 TEST_CASE("each present match member must agree; absent ones match anything") {
     hil::store::fault_rules rules;
     auto by_ds = rule(error_code::access_denied);
-    by_ds.datastore_id = k_ds_b;
+    by_ds.labels.emplace_back("datastoreId", k_ds_b);
     auto by_job = rule(error_code::conflict);
-    by_job.job_id = "special";
+    by_job.labels.emplace_back("jobId", "special");
     auto by_op = rule(error_code::throttling);
     by_op.operation = "SomeOtherOperation";
     auto both = rule(error_code::internal_server);
-    both.datastore_id = k_ds_a;
-    both.job_id = "both";
+    both.labels.emplace_back("datastoreId", k_ds_a);
+    both.labels.emplace_back("jobId", "both");
     add(rules, {by_ds, by_job, by_op, both});
 
     CHECK(fire(rules, k_ds_b, "anything") == error_code::access_denied);
@@ -94,7 +103,7 @@ TEST_CASE("each present match member must agree; absent ones match anything") {
 TEST_CASE("a rule that does not match keeps its budget") {
     hil::store::fault_rules rules;
     auto r = rule(error_code::throttling, 1);
-    r.job_id = "target";
+    r.labels.emplace_back("jobId", "target");
     add(rules, {r});
     for (int i = 0; i < 10; ++i) CHECK_FALSE(fire(rules, k_ds_a, "bystander").has_value());
     CHECK(fire(rules, k_ds_a, "target") == error_code::throttling);
@@ -104,12 +113,12 @@ TEST_CASE("a rule that does not match keeps its budget") {
 TEST_CASE("the message is the rule's, or the error table's default") {
     hil::store::fault_rules rules;
     add(rules, {rule(error_code::throttling, 1), rule(error_code::throttling, 1, "custom slow down")});
-    const auto first = rules.fire(fault_request{k_op, k_ds_a, "abc123", ""});
+    const auto first = rules.fire(fault_request{k_op, sample_labels, ""});
     REQUIRE(first.has_value());
     REQUIRE(first->error.has_value());
     CHECK(first->error->message() == "The request was denied due to throttling.");
     CHECK(first->error->info().status == 429);
-    const auto second = rules.fire(fault_request{k_op, k_ds_a, "abc123", ""});
+    const auto second = rules.fire(fault_request{k_op, sample_labels, ""});
     REQUIRE(second.has_value());
     REQUIRE(second->error.has_value());
     CHECK(second->error->message() == "custom slow down");
@@ -132,7 +141,7 @@ TEST_CASE("a times budget fires exactly N times under 8 racing threads") {
         pool.emplace_back([&] {
             while (!go.load()) std::this_thread::yield();
             for (int i = 0; i < calls_each; ++i) {
-                if (rules.fire(fault_request{k_op, k_ds_a, "abc123", ""})) {
+                if (rules.fire(fault_request{k_op, sample_labels, ""})) {
                     fired.fetch_add(1);
                 } else {
                     passed.fetch_add(1);

@@ -105,8 +105,8 @@ TEST_CASE("a valid fixture parses into datastores, jobs and faults") {
     CHECK_FALSE(d.jobs[1].message.has_value());
     REQUIRE(d.faults.size() == 2);
     CHECK(d.faults[0].operation == std::string("GetDICOMImportJob"));
-    CHECK(d.faults[0].datastore_id == k_ds_a);
-    CHECK(d.faults[0].job_id == std::string("abc123"));
+    using label = std::pair<std::string, std::string>;
+    CHECK(d.faults[0].labels == std::vector<label>{{"datastoreId", k_ds_a}, {"jobId", "abc123"}});
     CHECK(d.faults[0].error == hil::api::error_code::throttling);
     CHECK(d.faults[0].message == "slow down");
     CHECK(d.faults[0].times == std::uint64_t{2});
@@ -152,8 +152,10 @@ TEST_CASE("every millisecond fraction round-trips through the fixture format") {
             jobs.push_back(std::move(j));
         }
     }
-    const hil::store::datastore ds{k_ds_a, "radiology-prod", "ACTIVE"};
-    const auto text = hil::store::write_fixture({ds}, jobs, {});
+    hil::store::dataset data;
+    data.datastores.push_back(hil::test::make_datastore(k_ds_a, "radiology-prod"));
+    data.jobs = jobs;
+    const auto text = hil::store::write_fixture(data, {});
     const auto r = parse_fixture(text, "state.json");
     REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message()));
     REQUIRE(r.value().jobs.size() == jobs.size());
@@ -208,7 +210,7 @@ TEST_CASE("the document and its items must be objects and arrays as documented")
 
 TEST_CASE("unknown members are refused, at the top and inside items") {
     CHECK(failure(R"({"datastore": []})") ==
-          "fixture t.json: /datastore: unknown member (expected one of: datastores, jobs, faults)");
+          "fixture t.json: /datastore: unknown member (expected one of: $schema, datastores, jobs, importRules, faults)");
     const auto in_job = job_failure(R"("jobName")", R"("jobname")");
     CHECK(in_job.find("fixture t.json: /jobs/0/jobname: unknown member (expected one of: jobId, datastoreId, jobName") == 0);
     const auto in_ds = failure(doc(with(datastore_json(k_ds_a), "{", R"({"extra": 1, )"), ""));
@@ -294,7 +296,9 @@ TEST_CASE("bad faults are refused with the place and reason") {
     CHECK(fault_failure(R"({"error": "UnknownOperationException"})").find("/faults/0/error: 'UnknownOperationException' is not an error of the API") !=
           std::string::npos);
     CHECK(fault_failure(R"({"operation": "ListThings", "error": "ThrottlingException"})") ==
-          "fixture t.json: /faults/0/operation: 'ListThings' is not an operation this emulator serves (GetDICOMImportJob)");
+          "fixture t.json: /faults/0/operation: 'ListThings' is not an operation this emulator serves (CreateDatastore, GetDatastore, "
+          "ListDatastores, DeleteDatastore, StartDICOMImportJob, GetDICOMImportJob, ListDICOMImportJobs, TagResource, "
+          "UntagResource, ListTagsForResource)");
     CHECK(fault_failure(R"({"operation": "GetDICOMImportJob", "error": "ServiceQuotaExceededException"})") ==
           "fixture t.json: /faults/0/error: GetDICOMImportJob does not declare ServiceQuotaExceededException");
     CHECK(fault_failure(R"({"error": "ThrottlingException", "message": ""})") ==
@@ -392,7 +396,7 @@ TEST_CASE("apply_fixtures loads datastores, jobs and faults") {
     CHECK(counts(*s).datastores == 2);
     CHECK(counts(*s).jobs == 3);
     CHECK(faults.size() == 1);
-    CHECK(s->find_import_job(k_ds_a, "x2").ok());  // a job may use a datastore of another document
+    CHECK(s->find_import_job({}, k_ds_a, "x2").ok());  // a job may use a datastore of another document
 }
 
 TEST_CASE("apply_fixtures refuses a datastore declared twice, changing nothing") {
@@ -442,8 +446,8 @@ TEST_CASE("apply_fixtures refuses a job declared twice") {
 TEST_CASE("a job may reference a datastore already in the store") {
     auto s = memory_store();
     hil::store::fault_rules faults;
-    REQUIRE(s->upsert({hil::test::make_datastore(k_ds_b)}, {}));
+    REQUIRE(hil::test::upsert(*s, {hil::test::make_datastore(k_ds_b)}, {}));
     REQUIRE(apply_fixtures(parse_all({{"later.json", doc("", job_json("late", k_ds_b))}}), *s, faults));
     CHECK(counts(*s).jobs == 1);
-    CHECK(s->find_import_job(k_ds_b, "late").ok());
+    CHECK(s->find_import_job({}, k_ds_b, "late").ok());
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <array>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -42,25 +43,34 @@ struct fixture {
     std::string seen_job;
 
     fixture() {
-        router.add({http::verb::get,
-                    "/getDICOMImportJob/datastore/{datastoreId}/job/{jobId}",
-                    hil::api::get_dicom_import_job,
-                    {{"datastoreId", &hil::api::datastore_id_shape}, {"jobId", &hil::api::job_id_shape}},
-                    [this](const hil::server::route_match& m, const request&) -> hil::api::result<hil::server::reply> {
-                        ++handler_calls;
-                        seen_datastore = std::string(m.label("datastoreId"));
-                        seen_job = std::string(m.label("jobId"));
-                        if (seen_job == "throws") throw std::runtime_error("boom");
-                        if (seen_job == "throwsint") throw 42;
-                        if (seen_job == "missing") return hil::api::error::resource_not_found("Import job missing not found");
-                        if (seen_job == "broken") return hil::api::error::internal("disk on fire");
-                        return hil::server::reply{200, R"({"ok":true})"};
-                    }});
-        router.add({http::verb::get, "/_emulator/health", "", {},
-                    [](const hil::server::route_match&, const request&) -> hil::api::result<hil::server::reply> {
-                        return hil::server::reply{200, R"({"status":"ok"})"};
-                    },
-                    hil::server::route_kind::control_open});
+        router.add(hil::api::ops::get_dicom_import_job,
+                   [this](const hil::server::call& c) -> hil::api::result<hil::server::reply> {
+                       ++handler_calls;
+                       seen_datastore = std::string(c.label("datastoreId"));
+                       seen_job = std::string(c.label("jobId"));
+                       if (seen_job == "throws") throw std::runtime_error("boom");
+                       if (seen_job == "throwsint") throw 42;
+                       if (seen_job == "typo") (void)c.label("jobid");
+                       if (seen_job == "missing") return hil::api::error::resource_not_found("Import job missing not found");
+                       if (seen_job == "broken") return hil::api::error::internal("disk on fire");
+                       if (seen_job == "undeclared") {
+                           return hil::api::error::of(hil::api::error_code::service_quota_exceeded, "not this one");
+                       }
+                       if (seen_job == "binary") {
+                           return hil::server::reply{206, std::string("\0\x01\xFF", 3), "image/jph", {{"Content-Encoding", "gzip"}}};
+                       }
+                       return hil::server::reply{200, R"({"ok":true})"};
+                   });
+        router.add(hil::api::ops::create_datastore, [this](const hil::server::call& c) -> hil::api::result<hil::server::reply> {
+            ++handler_calls;
+            seen_datastore = std::string(c.body_string("datastoreName").value_or("(none)"));
+            return hil::server::reply{200, "{}"};
+        });
+        router.add_control(http::verb::get, "/_emulator/health",
+                           [](const hil::server::route_match&, const request&) -> hil::api::result<hil::server::reply> {
+                               return hil::server::reply{200, R"({"status":"ok"})"};
+                           },
+                           hil::server::control_access::open);
     }
 
     response get(const std::string& target, unsigned version = 11) {
@@ -182,7 +192,7 @@ TEST_CASE("labels are validated after percent-decoding") {
 TEST_CASE("a scripted fault fires before validation, then runs out") {
     fixture f;
     hil::store::fault_rule rule;
-    rule.operation = std::string(hil::api::get_dicom_import_job);
+    rule.operation = std::string(hil::api::ops::get_dicom_import_job.name);
     rule.error = hil::api::error_code::throttling;
     rule.times = 1;
     REQUIRE(f.faults.add({rule}).ok());
@@ -200,7 +210,7 @@ TEST_CASE("a scripted fault fires before validation, then runs out") {
 TEST_CASE("faults match on the route's labels and never touch control routes") {
     fixture f;
     hil::store::fault_rule rule;
-    rule.job_id = "abc123";
+    rule.labels.emplace_back("jobId", "abc123");
     rule.error = hil::api::error_code::access_denied;
     rule.message = "nope";
     REQUIRE(f.faults.add({rule}).ok());
@@ -276,4 +286,81 @@ TEST_CASE("protocol_error answers in the same envelope and closes") {
     CHECK(res["x-amzn-RequestId"] == "req-1");
     CHECK(res[http::field::date] == "Tue, 14 Nov 2023 22:13:20 GMT");
     CHECK(body_message(res) == hil::api::info(hil::api::error_code::header_fields_too_large).default_message);
+}
+
+TEST_CASE("a reply carries its own status, content type, headers and binary body") {
+    fixture f;
+    const auto res = f.get("/getDICOMImportJob/datastore/" + std::string(hil::test::k_datastore_a) + "/job/binary");
+    CHECK(res.result_int() == 206);
+    CHECK(res[http::field::content_type] == "image/jph");
+    CHECK(res[http::field::content_encoding] == "gzip");
+    CHECK(res.body() == std::string("\0\x01\xFF", 3));
+    CHECK(res[http::field::content_length] == "3");
+    CHECK(res["x-amzn-RequestId"] == "req-1");
+}
+
+TEST_CASE("an error the operation does not declare is a bug: 500, logged as an error") {
+    fixture f;
+    const auto res = f.get("/getDICOMImportJob/datastore/" + std::string(hil::test::k_datastore_a) + "/job/undeclared");
+    check_error(res, 500, "InternalServerException");
+    const auto log = f.log_text.str();
+    CHECK(log.find("ERROR") != std::string::npos);
+    CHECK(log.find("GetDICOMImportJob returned ServiceQuotaExceededException") != std::string::npos);
+}
+
+TEST_CASE("a handler asking for a label its route lacks is a bug: 500, logged") {
+    fixture f;
+    const auto res = f.get("/getDICOMImportJob/datastore/" + std::string(hil::test::k_datastore_a) + "/job/typo");
+    check_error(res, 500, "InternalServerException");
+    CHECK(f.log_text.str().find("no label {jobid}") != std::string::npos);
+}
+
+TEST_CASE("bodies: required members, unknown members ignored, malformed JSON and wrong types") {
+    fixture f;
+    const auto post = [&](std::string body) {
+        request req{http::verb::post, "/datastore", 11};
+        req.body() = std::move(body);
+        req.prepare_payload();
+        return f.router.handle(req);
+    };
+    const auto missing = post(R"({"datastoreName":"x"})");
+    check_error(missing, 400, "ValidationException");
+    CHECK(body_message(missing) ==
+          "1 validation error detected: Value null at 'clientToken' failed to satisfy constraint: Member must not be null");
+    const auto null_token = post(R"({"clientToken":null})");
+    check_error(null_token, 400, "ValidationException");
+
+    CHECK(post(R"({"clientToken":"t","unknownMember":{"deep":[1,2]}})").result_int() == 200);
+    CHECK(f.seen_datastore == "(none)");
+
+    const auto malformed = post(R"({"clientToken": "t",)");
+    check_error(malformed, 400, "SerializationException");
+    CHECK(body_message(malformed).find("The request body is not valid JSON") == 0);
+    check_error(post("[1]"), 400, "SerializationException");
+    const auto wrong_type = post(R"({"clientToken":"t","datastoreName":5})");
+    check_error(wrong_type, 400, "SerializationException");
+    CHECK(body_message(wrong_type) == "Expected a string at 'datastoreName', not a number");
+
+    const auto several = post(R"({"clientToken":"bad token!","datastoreName":"","losslessStorageFormat":"PNG"})");
+    check_error(several, 400, "ValidationException");
+    CHECK(body_message(several) ==
+          "4 validation errors detected: "
+          "Value '' at 'datastoreName' failed to satisfy constraint: Member must have length greater than or equal to 1; "
+          "Value '' at 'datastoreName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+          "[A-Za-z0-9._/#-]+; "
+          "Value 'bad token!' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression "
+          "pattern: [A-Za-z0-9._-]+; "
+          "Value 'PNG' at 'losslessStorageFormat' failed to satisfy constraint: Member must satisfy enum value set: "
+          "[HTJ2K, JPEG_2000_LOSSLESS]");
+    CHECK(f.handler_calls == 1);
+}
+
+TEST_CASE("an inconsistent operation description is refused when its route is added") {
+    fixture f;
+    const std::array<hil::api::input_member, 1> typo{{{"datastoreID", hil::api::location::label,
+                                                        &hil::api::datastore_id_shape, true}}};
+    const std::array<hil::api::error_code, 1> errors{hil::api::error_code::validation};
+    const hil::api::operation bad{"Bad", "GET", "/bad/{datastoreId}", typo, errors, {1, 1}, ""};
+    CHECK_THROWS_WITH_AS(f.router.add(bad, {}), doctest::Contains("{datastoreId}"), std::logic_error);
+    CHECK_THROWS_AS(f.router.add(hil::api::ops::get_dicom_import_job, {}), std::logic_error);  // routed twice
 }

@@ -31,7 +31,7 @@ void seed(store& s) {
     full.submitted_at = 1700000000123;
     full.ended_at = 1700000321500;
     full.message = "done";
-    REQUIRE(s.upsert({make_datastore(k_datastore_a), make_datastore(k_datastore_b, "cardiology")},
+    REQUIRE(hil::test::upsert(s, {make_datastore(k_datastore_a), make_datastore(k_datastore_b, "cardiology")},
                      {full, make_job(k_datastore_a, "plain"), make_job(k_datastore_b, "other")}));
 }
 
@@ -43,12 +43,12 @@ void check_counts(store& s, std::uint64_t datastores, std::uint64_t jobs) {
 }
 
 void check_seeded_contents(store& s) {
-    const auto found = s.find_import_job(k_datastore_a, "abc123");
+    const auto found = s.find_import_job({}, k_datastore_a, "abc123");
     REQUIRE(found.ok());
     const auto& j = found.value();
     hil::test::check_sample_job(j, k_datastore_a);
 
-    const auto plain = s.find_import_job(k_datastore_a, "plain");
+    const auto plain = s.find_import_job({}, k_datastore_a, "plain");
     REQUIRE(plain.ok());
     CHECK_FALSE(plain.value().submitted_at.has_value());
     CHECK_FALSE(plain.value().ended_at.has_value());
@@ -79,12 +79,12 @@ TEST_CASE("not-found messages tell an unknown datastore from an unknown job") {
     auto s = open_store(":memory:");
     seed(*s);
     const std::string unknown_ds(32, '7');
-    const auto no_ds = s->find_import_job(unknown_ds, "abc123");
+    const auto no_ds = s->find_import_job({}, unknown_ds, "abc123");
     REQUIRE_FALSE(no_ds.ok());
     CHECK(no_ds.err().code() == error_code::resource_not_found);
     CHECK(no_ds.err().message() == "Datastore " + unknown_ds + " not found");
 
-    const auto no_job = s->find_import_job(k_datastore_a, "nosuchjob");
+    const auto no_job = s->find_import_job({}, k_datastore_a, "nosuchjob");
     REQUIRE_FALSE(no_job.ok());
     CHECK(no_job.err().code() == error_code::resource_not_found);
     CHECK(no_job.err().message() == "Import job nosuchjob not found in datastore " + std::string(k_datastore_a));
@@ -93,12 +93,12 @@ TEST_CASE("not-found messages tell an unknown datastore from an unknown job") {
 TEST_CASE("a job of another datastore is not found") {
     auto s = open_store(":memory:");
     seed(*s);
-    REQUIRE(s->find_import_job(k_datastore_b, "other").ok());
-    const auto wrong = s->find_import_job(k_datastore_a, "other");
+    REQUIRE(s->find_import_job({}, k_datastore_b, "other").ok());
+    const auto wrong = s->find_import_job({}, k_datastore_a, "other");
     REQUIRE_FALSE(wrong.ok());
     CHECK(wrong.err().code() == error_code::resource_not_found);
     CHECK(wrong.err().message().find("Import job other not found") == 0);
-    CHECK_FALSE(s->find_import_job(k_datastore_b, "abc123").ok());
+    CHECK_FALSE(s->find_import_job({}, k_datastore_b, "abc123").ok());
 }
 
 TEST_CASE("upsert replaces rows by key instead of adding") {
@@ -107,14 +107,14 @@ TEST_CASE("upsert replaces rows by key instead of adding") {
     auto changed = make_job(k_datastore_a, "plain");
     changed.job_status = "FAILED";
     changed.message = "bad input";
-    REQUIRE(s->upsert({make_datastore(k_datastore_a, "renamed")}, {changed}));
+    REQUIRE(hil::test::upsert(*s, {make_datastore(k_datastore_a, "renamed")}, {changed}));
     check_counts(*s, 2, 3);
-    const auto j = s->find_import_job(k_datastore_a, "plain");
+    const auto j = s->find_import_job({}, k_datastore_a, "plain");
     REQUIRE(j.ok());
     CHECK(j.value().job_status == "FAILED");
     CHECK(j.value().message == std::string("bad input"));
     // The same job id in two datastores is two jobs.
-    REQUIRE(s->upsert({}, {make_job(k_datastore_b, "plain")}));
+    REQUIRE(hil::test::upsert(*s, {}, {make_job(k_datastore_b, "plain")}));
     check_counts(*s, 2, 4);
 }
 
@@ -124,13 +124,13 @@ TEST_CASE("a failing upsert writes nothing and is InternalServerException") {
     // A job whose datastore does not exist breaks the foreign key: the whole batch,
     // including the valid new datastore before it, must be rolled back.
     const std::string fresh_ds(32, 'c');
-    const auto st = s->upsert({make_datastore(fresh_ds)}, {make_job(std::string(32, 'd'), "orphan")});
+    const auto st = hil::test::upsert(*s, {make_datastore(fresh_ds)}, {make_job(std::string(32, 'd'), "orphan")});
     REQUIRE_FALSE(st.ok());
     CHECK(st.err().code() == error_code::internal_server);
     check_counts(*s, 2, 3);
     CHECK_FALSE(s->has_datastore(fresh_ds).value());
     // And the store still works afterwards.
-    REQUIRE(s->upsert({make_datastore(fresh_ds)}, {make_job(fresh_ds, "later")}));
+    REQUIRE(hil::test::upsert(*s, {make_datastore(fresh_ds)}, {make_job(fresh_ds, "later")}));
     check_counts(*s, 3, 4);
 }
 
@@ -146,14 +146,14 @@ TEST_CASE("a file store keeps its data across reopening") {
         auto s = open_store(db.str());
         check_counts(*s, 2, 3);
         check_seeded_contents(*s);
-        const auto missing = s->find_import_job(k_datastore_a, "nosuchjob");
+        const auto missing = s->find_import_job({}, k_datastore_a, "nosuchjob");
         REQUIRE_FALSE(missing.ok());
         CHECK(missing.err().code() == error_code::resource_not_found);
-        REQUIRE(s->upsert({}, {make_job(k_datastore_b, "added")}));
+        REQUIRE(hil::test::upsert(*s, {}, {make_job(k_datastore_b, "added")}));
     }
     auto s = open_store(db.str());
     check_counts(*s, 2, 4);
-    CHECK(s->find_import_job(k_datastore_b, "added").ok());
+    CHECK(s->find_import_job({}, k_datastore_b, "added").ok());
 }
 
 TEST_CASE("a path in a missing folder fails to open as InternalServerException") {
@@ -208,7 +208,7 @@ TEST_CASE("an SQLite failure while reading a job is InternalServerException") {
     auto s = open_store(db.str());
     seed(*s);
     tamper(db.str(), "DROP TABLE import_jobs; CREATE TABLE import_jobs (unrelated TEXT);");
-    const auto found = s->find_import_job(k_datastore_a, "abc123");
+    const auto found = s->find_import_job({}, k_datastore_a, "abc123");
     REQUIRE_FALSE(found.ok());
     CHECK(found.err().code() == error_code::internal_server);
 }
@@ -219,7 +219,7 @@ TEST_CASE("an SQLite failure while telling datastore from job is never not-found
     seed(*s);
     // The job lookup still works and misses; the follow-up datastore lookup then fails.
     tamper(db.str(), "PRAGMA foreign_keys=OFF; DROP TABLE datastores;");
-    const auto missing = s->find_import_job(k_datastore_a, "nosuchjob");
+    const auto missing = s->find_import_job({}, k_datastore_a, "nosuchjob");
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.err().code() == error_code::internal_server);
     const auto has = s->has_datastore(k_datastore_a);

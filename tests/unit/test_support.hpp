@@ -16,6 +16,7 @@
 #include <doctest/doctest.h>
 
 #include "store/model.hpp"
+#include "store/store.hpp"
 
 namespace hil::test {
 
@@ -78,7 +79,19 @@ inline constexpr std::string_view k_datastore_a = "b3d1c5e2a4f6078e9d0c1b2a3f4e5
 inline constexpr std::string_view k_datastore_b = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 inline store::datastore make_datastore(std::string_view id, std::string name = "radiology") {
-    return {std::string(id), std::move(name), "ACTIVE"};
+    store::datastore d;
+    d.datastore_id = std::string(id);
+    d.datastore_name = std::move(name);
+    d.datastore_status = "ACTIVE";
+    return d;
+}
+
+// Datastores and jobs written as one merge load.
+inline api::status upsert(store::store& s, std::vector<store::datastore> datastores, std::vector<store::import_job> jobs) {
+    store::dataset data;
+    data.datastores = std::move(datastores);
+    data.jobs = std::move(jobs);
+    return s.load(data);
 }
 
 inline store::import_job make_job(std::string_view datastore_id, std::string job_id) {

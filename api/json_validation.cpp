@@ -1,0 +1,190 @@
+#include "api/json_validation.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+
+namespace hil::api {
+namespace {
+
+std::string_view text_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+const char* json_type_name(const rapidjson::Value& v) {
+    switch (v.GetType()) {
+        case rapidjson::kNullType: return "null";
+        case rapidjson::kFalseType:
+        case rapidjson::kTrueType: return "a boolean";
+        case rapidjson::kObjectType: return "an object";
+        case rapidjson::kArrayType: return "an array";
+        case rapidjson::kStringType: return "a string";
+        case rapidjson::kNumberType: return "a number";
+    }
+    return "a value";
+}
+
+const char* expected_type(shape_kind kind) {
+    switch (kind) {
+        case shape_kind::string:
+        case shape_kind::enumeration:
+        case shape_kind::blob: return "a string";
+        case shape_kind::integer: return "an integer";
+        case shape_kind::boolean: return "a boolean";
+        case shape_kind::timestamp: return "a number of epoch seconds";
+        case shape_kind::list: return "an array";
+        case shape_kind::map:
+        case shape_kind::structure: return "an object";
+    }
+    return "a value";
+}
+
+bool has_type(shape_kind kind, const rapidjson::Value& v) {
+    switch (kind) {
+        case shape_kind::string:
+        case shape_kind::enumeration:
+        case shape_kind::blob: return v.IsString();
+        case shape_kind::integer: return v.IsInt64();
+        case shape_kind::boolean: return v.IsBool();
+        case shape_kind::timestamp: return v.IsNumber() && std::isfinite(v.GetDouble());
+        case shape_kind::list: return v.IsArray();
+        case shape_kind::map:
+        case shape_kind::structure: return v.IsObject();
+    }
+    return false;
+}
+
+// A length constraint on a list or map, worded as Coral words it for collections.
+void check_count(std::string_view path, const shape& type, const rapidjson::Value& value, std::uint64_t count,
+                 validation_report& report) {
+    if (type.min_length && count < *type.min_length) {
+        report.add_rendered(path, display_value(render_json_value(value), 256),
+                            "Member must have length greater than or equal to " + std::to_string(*type.min_length));
+    }
+    if (type.max_length && count > *type.max_length) {
+        report.add_rendered(path, display_value(render_json_value(value), 256),
+                            "Member must have length less than or equal to " + std::to_string(*type.max_length));
+    }
+}
+
+// "[Member must ..., Member must ...]": the constraints a map's keys or values broke, once each.
+void add_to_set(std::string& set, const std::vector<std::string>& found) {
+    for (const auto& v : found) {
+        if (set.find(v) != std::string::npos) continue;
+        if (!set.empty()) set += ", ";
+        set += v;
+    }
+}
+
+}  // namespace
+
+std::string render_json_value(const rapidjson::Value& value) {
+    if (value.IsString()) return std::string(text_of(value));
+    if (value.IsArray()) {
+        std::string out = "[";
+        for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+            if (i) out += ", ";
+            out += render_json_value(value[i]);
+        }
+        return out + "]";
+    }
+    if (value.IsObject()) {
+        std::string out = "{";
+        bool first = true;
+        for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
+            if (!first) out += ", ";
+            first = false;
+            out += text_of(it->name);
+            out += '=';
+            out += render_json_value(it->value);
+        }
+        return out + "}";
+    }
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    value.Accept(w);
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+status check_json_member(std::string_view path, const shape_member& member, const rapidjson::Value* value,
+                         validation_report& report) {
+    if (!value || value->IsNull()) {
+        if (member.required) report.add_null(path);
+        return ok_status();
+    }
+    return check_json_value(path, *member.type, *value, report);
+}
+
+status check_json_value(std::string_view path, const shape& type, const rapidjson::Value& value,
+                        validation_report& report) {
+    if (!has_type(type.kind, value)) {
+        return error::serialization("Expected " + std::string(expected_type(type.kind)) + " at '" + std::string(path) +
+                                    "', not " + json_type_name(value));
+    }
+    switch (type.kind) {
+        case shape_kind::string:
+        case shape_kind::enumeration:
+            report.check(path, type, text_of(value));
+            return ok_status();
+        case shape_kind::blob:
+        case shape_kind::boolean:
+        case shape_kind::timestamp:
+            return ok_status();
+        case shape_kind::integer:
+            for (const auto& v : violations(type, value.GetInt64())) report.add(path, std::to_string(value.GetInt64()), v);
+            return ok_status();
+        case shape_kind::list: {
+            check_count(path, type, value, value.Size(), report);
+            for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+                const std::string item_path = std::string(path) + "." + std::to_string(i + 1) + ".member";
+                if (value[i].IsNull()) {
+                    report.add_null(item_path);
+                    continue;
+                }
+                if (auto s = check_json_value(item_path, *type.item, value[i], report); !s) return s;
+            }
+            return ok_status();
+        }
+        case shape_kind::map: {
+            check_count(path, type, value, value.MemberCount(), report);
+            std::string key_problems, value_problems;
+            for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
+                if (!has_type(type.item->kind, it->value)) {
+                    return error::serialization("Expected " + std::string(expected_type(type.item->kind)) + " at '" +
+                                                std::string(path) + "." + std::string(text_of(it->name)) + "', not " +
+                                                json_type_name(it->value));
+                }
+                add_to_set(key_problems, violations(*type.key, text_of(it->name)));
+                if (type.item->kind == shape_kind::string || type.item->kind == shape_kind::enumeration) {
+                    add_to_set(value_problems, violations(*type.item, text_of(it->value)));
+                }
+            }
+            const auto rendered = display_value(render_json_value(value), 256);
+            if (!key_problems.empty()) {
+                report.add_rendered(path, rendered, "Map keys must satisfy constraint: [" + key_problems + "]");
+            }
+            if (!value_problems.empty()) {
+                report.add_rendered(path, rendered, "Map value must satisfy constraint: [" + value_problems + "]");
+            }
+            return ok_status();
+        }
+        case shape_kind::structure: {
+            std::size_t set = 0;
+            for (const auto& m : type.members) {
+                const auto it = value.FindMember(rapidjson::StringRef(m.name.data(), m.name.size()));
+                const rapidjson::Value* v = it == value.MemberEnd() ? nullptr : &it->value;
+                if (v && !v->IsNull()) ++set;
+                if (auto s = check_json_member(std::string(path) + "." + std::string(m.name), m, v, report); !s) {
+                    return s;
+                }
+            }
+            if (type.is_union && set != 1) {
+                return error::serialization("The union at '" + std::string(path) + "' must have exactly one member set, not " +
+                                            std::to_string(set));
+            }
+            return ok_status();
+        }
+    }
+    return ok_status();
+}
+
+}  // namespace hil::api

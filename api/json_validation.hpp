@@ -1,0 +1,31 @@
+// Checking a JSON input value against its shape, as a restJson1 service does: members the
+// shape does not name are ignored, a null member counts as absent, a value of the wrong JSON
+// type is a SerializationException, and every violated constraint is collected into one
+// validation_report with Coral's paths ('tags', 'importConfiguration.x.dicomMetadataMappings.1.member.studyInstanceUID')
+// and renderings ('[a, b]' for a list, '{k=v}' for a map).
+// Thread safety: stateless; safe from any thread.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <string>
+#include <string_view>
+
+#include "api/result.hpp"
+#include "api/shapes.hpp"
+
+namespace hil::api {
+
+// Checks `value` (present, not null) at `path` against `type`. Constraint violations go to
+// `report`; a type mismatch is returned as SerializationException and stops the check.
+status check_json_value(std::string_view path, const shape& type, const rapidjson::Value& value,
+                        validation_report& report);
+
+// Checks one member of a structure: absent or null and required is "must not be null".
+status check_json_member(std::string_view path, const shape_member& member, const rapidjson::Value* value,
+                         validation_report& report);
+
+// How Coral quotes a value in a message: strings as they are, lists as [a, b], maps as {k=v}.
+std::string render_json_value(const rapidjson::Value& value);
+
+}  // namespace hil::api
