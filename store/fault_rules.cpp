@@ -11,9 +11,9 @@ bool agrees(const std::optional<std::string>& wanted, std::string_view actual) {
 
 bool labels_agree(const std::vector<std::pair<std::string, std::string>>& wanted,
                   std::span<const std::pair<std::string_view, std::string>> actual) {
-    for (const auto& [name, value] : wanted) {
-        const auto it = std::find_if(actual.begin(), actual.end(), [&](const auto& a) { return a.first == name; });
-        if (it == actual.end() || it->second != value) return false;
+    for (const auto& w : wanted) {
+        const auto it = std::find_if(actual.begin(), actual.end(), [&](const auto& a) { return a.first == w.first; });
+        if (it == actual.end() || it->second != w.second) return false;
     }
     return true;
 }

@@ -101,6 +101,7 @@ struct dataset {
     std::vector<datastore> datastores;
     std::vector<import_job> jobs;
     std::vector<import_rule> import_rules;
+    bool operator==(const dataset&) const = default;
 };
 
 // A scripted misbehaviour. Absent match members match anything. A rule does at least one

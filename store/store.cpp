@@ -224,7 +224,8 @@ api::result<tag_map> tags_from_json(std::string_view text) {
     doc.Parse(text.data(), text.size());
     if (doc.HasParseError() || !doc.IsObject()) return api::error::internal("stored tags are corrupt");
     tag_map out;
-    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    const rapidjson::Value& object = doc;  // const iterators: C++20 finds the mixed comparison ambiguous
+    for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
         if (!it->value.IsString()) return api::error::internal("stored tags are corrupt");
         out.emplace(std::string(it->name.GetString(), it->name.GetStringLength()),
                     std::string(it->value.GetString(), it->value.GetStringLength()));
@@ -330,9 +331,9 @@ std::string datastore_arn(const datastore& d, std::string_view region) {
 struct store::impl {
     std::mutex mutex;  // guards everything below
     sqlite3* db = nullptr;
-    sqlite3* baseline = nullptr;   // a private in-memory copy of the marked state, once copied
-    bool baseline_marked = false;
-    bool baseline_copied = false;  // `baseline` holds the marked state
+    sqlite3* baseline = nullptr;   // a private in-memory copy of the marked state
+    bool baseline_marked = false;  // `baseline` holds the marked state
+    bool changed_since_mark = false;
     api::epoch_millis baseline_at = 0;
     statement find_datastore, datastore_by_token, count_datastores_in_scope, upsert_datastore;
     statement list_datastores_first, list_datastores_after;
@@ -387,16 +388,9 @@ struct store::impl {
         return api::ok_status();
     }
 
-    // Before the first change after mark_baseline(): copy the marked state aside.
-    api::status ensure_baseline_copied() {
-        if (!baseline_marked || baseline_copied) return api::ok_status();
-        if (!baseline) {
-            if (sqlite3_open_v2(":memory:", &baseline, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-                return sqlite_failure(baseline, "cannot open the baseline copy");
-            }
-        }
-        if (auto s = copy_database(baseline, db, "cannot copy the baseline"); !s) return s;
-        baseline_copied = true;
+    // Every write calls this first, so a reset knows whether there is anything to restore.
+    api::status note_change() {
+        changed_since_mark = true;
         return api::ok_status();
     }
 
@@ -426,7 +420,7 @@ struct store::impl {
     }
 
     api::status write_datastore(const datastore& d) {
-        if (auto s = ensure_baseline_copied(); !s) return s;
+        if (auto s = note_change(); !s) return s;
         statement::use q(upsert_datastore);
         q.bind(ds("datastore_id"), d.datastore_id);
         q.bind(ds("datastore_name"), d.datastore_name);
@@ -451,7 +445,7 @@ struct store::impl {
     }
 
     api::status write_job(const import_job& j) {
-        if (auto s = ensure_baseline_copied(); !s) return s;
+        if (auto s = note_change(); !s) return s;
         statement::use q(upsert_job);
         q.bind(job("datastore_id"), j.datastore_id);
         q.bind(job("job_id"), j.job_id);
@@ -809,7 +803,7 @@ api::result<import_job> store::poll_import_job(const scope& who, std::string_vie
     if (!owner.value() || !in_scope(*owner.value(), who)) return datastore_not_found(datastore_id);
     if (j.progression.empty()) return std::move(j);  // nothing to count: no write
     import_job answer = poll(j, now);
-    if (auto s = impl_->ensure_baseline_copied(); !s) return s.err();
+    if (auto s = impl_->note_change(); !s) return s.err();
     statement::use q(impl_->update_job_progress);
     q.bind(0, j.datastore_id);
     q.bind(1, j.job_id);
@@ -964,7 +958,7 @@ api::result<bool> store::has_datastore(std::string_view datastore_id) {
 
 api::status store::load(const dataset& data, load_mode mode) {
     std::lock_guard lock(impl_->mutex);
-    if (auto s = impl_->ensure_baseline_copied(); !s) return s;
+    if (auto s = impl_->note_change(); !s) return s;
     // SQLite's own foreign-key check costs a datastore look-up per inserted job; the jobs of a
     // load come in runs of a few datastores, so they are checked here once per run instead.
     // The pragma cannot change inside a transaction, hence out here.
@@ -1052,8 +1046,16 @@ api::result<store_counts> store::counts() {
 
 api::status store::mark_baseline(api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
+    if (!impl_->baseline) {
+        if (sqlite3_open_v2(":memory:", &impl_->baseline, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+            return sqlite_failure(impl_->baseline, "cannot open the baseline copy");
+        }
+    }
+    // Taken now, while the server is starting and nobody waits for the store, rather than
+    // inside some client's first write.
+    if (auto s = impl_->copy_database(impl_->baseline, impl_->db, "cannot copy the baseline"); !s) return s;
     impl_->baseline_marked = true;
-    impl_->baseline_copied = false;
+    impl_->changed_since_mark = false;
     impl_->baseline_at = now;
     return api::ok_status();
 }
@@ -1062,10 +1064,9 @@ api::status store::reset_to_baseline(api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
     if (!impl_->baseline_marked) return api::ok_status();
     const api::epoch_millis shift = now - impl_->baseline_at;
-    if (!impl_->baseline_copied && shift == 0) return api::ok_status();  // nothing has changed since the mark
-    // Even with no row changed, time has moved time-based progressions on: restarting their
-    // clocks is a change, so the marked state is set aside first.
-    if (auto s = impl_->ensure_baseline_copied(); !s) return s;
+    if (!impl_->changed_since_mark && shift == 0) return api::ok_status();  // nothing to restore
+    // Even with no row changed, time has moved time-based progressions on: their clocks restart.
+    if (auto s = impl_->note_change(); !s) return s;
     if (auto s = impl_->copy_database(impl_->db, impl_->baseline, "cannot restore the baseline"); !s) return s;
     return impl_->transaction([&]() -> api::status {
         for (statement* shift_stmt : {&impl_->shift_job_progress, &impl_->shift_datastore_progress}) {

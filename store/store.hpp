@@ -11,9 +11,10 @@
 // Failures: every SQLite failure is returned as InternalServerException carrying SQLite's
 // own message; it is never reported as "not found".
 // Baseline: mark_baseline() records "the start-up state"; reset_to_baseline() returns to
-// it. The copy is a page-level copy of the whole database (SQLite's backup API, so no table
-// can be forgotten), taken lazily just before the first change after mark_baseline(), so a
-// store that is only read never pays for it.
+// it. Both are page-level copies of the whole database (SQLite's backup API, so no table can
+// be forgotten) into and out of a private in-memory database. The mark is taken at start-up,
+// before the server listens, so no client's request ever waits for it; it costs the store's
+// size in memory once more.
 #pragma once
 
 #include <cstdint>

@@ -37,7 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     for (const auto& j : docs.front().jobs) {
-        const auto found = data_store.find_import_job({}, j.datastore_id, j.job_id);
+        // Each job is looked up in its datastore's account and region.
+        store::scope who;
+        for (const auto& d : docs.front().datastores) {
+            if (d.datastore_id != j.datastore_id) continue;
+            who.account_id = d.account_id;
+            if (!d.region.empty()) who.region = d.region;
+        }
+        const auto found = data_store.find_import_job(who, j.datastore_id, j.job_id);
         fuzz::require(static_cast<bool>(found), "a loaded job is not found");
     }
     return 0;

@@ -75,7 +75,7 @@ void require(bool ok, std::string_view what);
 
 // What check_response lets through beyond the API's answers.
 struct response_limits {
-    std::size_t max_body = 8 * 1024;  // larger than any API answer or error message needs
+    std::size_t max_body = 64 * 1024;  // larger than any API answer (a 50-item page) or error message needs
     bool created_ok = false;          // 201 is a success too (POST /_emulator/faults)
 };
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <random>
 #include <vector>
 
 #include "test_support.hpp"
@@ -210,4 +211,68 @@ TEST_CASE("display_value replaces invalid UTF-8 with U+FFFD") {
     std::string all_bytes;
     for (int b = 0; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
     CHECK(hil::test::is_valid_utf8(display_value(all_bytes, 1000)));
+}
+
+namespace {
+
+// Random values over an alphabet that hits every class boundary of the hot patterns.
+std::string random_value(std::mt19937_64& draws) {
+    static constexpr std::string_view alphabet = "0123456789abcdefxyzAZ-_./%: ~!\x01\x7F";
+    std::uniform_int_distribution<int> length(0, 40);
+    std::uniform_int_distribution<std::size_t> pick(0, alphabet.size());  // the last index: a multibyte 'é' or NUL
+    std::string out;
+    const int n = length(draws);
+    for (int i = 0; i < n; ++i) {
+        const auto k = pick(draws);
+        if (k == alphabet.size()) {
+            out += (draws() % 2) ? std::string("\xC3\xA9") : std::string(1, '\0');
+        } else {
+            out += alphabet[k];
+        }
+    }
+    // Bias toward the exact lengths the patterns care about.
+    if (draws() % 3 == 0) out = std::string(32, 'a').replace(0, std::min<std::size_t>(out.size(), 32), out.substr(0, 32));
+    return out;
+}
+
+void cross_check(const hil::api::shape& s) {
+    REQUIRE(static_cast<bool>(s.fast_match));
+    REQUIRE(s.regex != nullptr);
+    std::mt19937_64 draws(20261201);
+    int accepted = 0;
+    for (int i = 0; i < 20'000; ++i) {
+        const auto v = random_value(draws);
+        const bool fast = s.fast_match(v);
+        CAPTURE(hil::api::display_value(v));
+        REQUIRE(fast == s.regex->matches(v));
+        accepted += fast ? 1 : 0;
+    }
+    CHECK(accepted > 100);  // the values reach both sides of the check
+    CHECK(accepted < 19'900);
+}
+
+}  // namespace
+
+TEST_CASE("the hand-written fast paths agree with the documented patterns") {
+    cross_check(hil::api::datastore_id_shape);
+    cross_check(hil::api::job_id_shape);
+    // MetadataFilePath sits inside ImportConfiguration's structure.
+    const auto& mapping = *hil::api::import_configuration_shape.members[0].type->members[0].type->item;
+    REQUIRE(mapping.members[2].name == "metadataFilePath");
+    cross_check(*mapping.members[2].type);
+}
+
+TEST_CASE("integers: range violations worded as AWS words them") {
+    CHECK(violations(hil::api::max_results_shape, std::int64_t{1}).empty());
+    CHECK(violations(hil::api::max_results_shape, std::int64_t{50}).empty());
+    CHECK(violations(hil::api::max_results_shape, std::int64_t{0}) ==
+          strings{"Member must have value greater than or equal to 1"});
+    CHECK(violations(hil::api::max_results_shape, std::int64_t{51}) == strings{"Member must have value less than or equal to 50"});
+}
+
+TEST_CASE("a value over its maximum length is refused by length alone, without running the regex") {
+    // RoleArn has no fast path: 2,049 characters of a valid prefix report the length only.
+    const std::string arn = "arn:aws:iam::123456789012:role/" + std::string(2049 - 31, 'r');
+    CHECK(violations(hil::api::role_arn_shape, arn) == strings{"Member must have length less than or equal to 2048"});
+    CHECK(violations(hil::api::role_arn_shape, arn.substr(0, 2048)).empty());
 }

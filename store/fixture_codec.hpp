@@ -1,0 +1,34 @@
+// The fixture format of each entity, its reader and its writer side by side, so that what
+// GET /_emulator/state writes is visibly what a fixture file may say: read_X checks every
+// member against the API's own shapes and refuses unknown ones (store/json_reader.hpp),
+// write_X writes every member that is set. A new kind of resource adds one pair here.
+// Used by fixture_loader.cpp only. Thread safety: stateless.
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "api/clock.hpp"
+#include "store/json_reader.hpp"
+#include "store/model.hpp"
+
+namespace hil::store::fixture_codec {
+
+using fixture_json::json;
+using fixture_json::place;
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// `now` is when the document is loaded: the default of createdAt and of progressions' start.
+datastore read_datastore(const json& v, const place& pointer, api::epoch_millis now);
+void write_datastore(json_writer& w, const datastore& d);
+
+import_job read_job(const json& v, const place& pointer, api::epoch_millis now);
+void write_job(json_writer& w, const import_job& j);
+
+import_rule read_import_rule(const json& v, const place& pointer);
+void write_import_rule(json_writer& w, const import_rule& r);
+
+fault_rule read_fault(const json& v, const place& pointer);
+void write_fault(json_writer& w, const fault_rule& f);
+
+}  // namespace hil::store::fixture_codec
