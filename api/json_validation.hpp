@@ -25,6 +25,11 @@ status check_json_value(std::string_view path, const shape& type, const rapidjso
 status check_json_member(std::string_view path, const shape_member& member, const rapidjson::Value* value,
                          validation_report& report);
 
+// `value` as the service keeps it: only the members `type` models, in the model's order, no
+// nulls, map keys sorted. Two requests that mean the same thing have the same canonical text.
+// REQUIRES: check_json_value accepted `value` for `type`.
+std::string canonical_json(const shape& type, const rapidjson::Value& value);
+
 // How Coral quotes a value in a message: strings as they are, lists as [a, b], maps as {k=v}.
 std::string render_json_value(const rapidjson::Value& value);
 

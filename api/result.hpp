@@ -12,6 +12,8 @@ namespace hil::api {
 template <class T>
 class [[nodiscard]] result {
 public:
+    using value_type = T;
+
     result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
     result(error err) : state_(std::in_place_index<1>, std::move(err)) {}
 

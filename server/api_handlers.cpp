@@ -1,8 +1,6 @@
 #include "server/api_handlers.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
+#include "api/json_validation.hpp"
 #include "api/operations.hpp"
 #include "server/wire_json.hpp"
 
@@ -110,13 +108,6 @@ api::result<reply> delete_datastore(const call& c, api_context& ctx) {
 
 // --- import jobs ---
 
-std::optional<std::string> compact_json(const rapidjson::Value* v) {
-    if (!v) return std::nullopt;
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    v->Accept(w);
-    return std::string(buffer.GetString(), buffer.GetSize());
-}
 
 api::result<reply> start_dicom_import_job(const call& c, api_context& ctx) {
     store::import_job j;
@@ -127,7 +118,10 @@ api::result<reply> start_dicom_import_job(const call& c, api_context& ctx) {
     j.input_s3_uri = std::string(c.body_string("inputS3Uri").value_or(""));
     j.output_s3_uri = std::string(c.body_string("outputS3Uri").value_or(""));
     j.input_owner_account_id = optional_body_string(c, "inputOwnerAccountId");
-    j.import_configuration = compact_json(c.body_member("importConfiguration"));
+    if (const auto* config = c.body_member("importConfiguration")) {
+        // Kept as the service would keep it, so a retry that means the same is the same request.
+        j.import_configuration = api::canonical_json(api::import_configuration_shape, *config);
+    }
     j.client_token = optional_body_string(c, "clientToken");
     auto started = ctx.data.start_import_job(c.scope, std::move(j), ctx.lifecycle, c.now);
     if (!started) return started.err();
@@ -170,7 +164,8 @@ api::result<std::string> tagged_datastore(const call& c) {
         parts.push_back(rest.substr(0, colon));
         rest.remove_prefix(colon + 1);
     }
-    if (parts[3] != c.scope.region || parts[4] != c.scope.account_id) return not_found();
+    // Only the standard partition is served: an aws-cn or aws-us-gov ARN names nothing here.
+    if (parts[1] != "aws" || parts[3] != c.scope.region || parts[4] != c.scope.account_id) return not_found();
     constexpr std::string_view datastore_prefix = "datastore/";
     rest.remove_prefix(datastore_prefix.size());
     if (rest.size() != 32) return not_found();  // an image set: none exists yet

@@ -73,10 +73,7 @@ std::optional<std::string> read_api_value(const object_reader& r, std::string_vi
     api::validation_report report;
     if (auto s = api::check_json_value(member, type, *v, report); !s) fail(r.at(member), s.err().message());
     if (!report.empty()) fail(r.at(member), report.message());
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    v->Accept(w);
-    return std::string(buffer.GetString(), buffer.GetSize());
+    return api::canonical_json(type, *v);
 }
 
 // "A, B, C": the names of the table rows that `keep` accepts, for "expected one of" messages.

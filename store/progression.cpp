@@ -14,13 +14,15 @@ bool is_terminal_job_status(std::string_view status) { return status == "COMPLET
 
 // The shared walk: `apply(step, reached_at)` makes one reached step the resource's state.
 template <class Apply>
-bool advance_steps(const std::vector<progression_step>& steps, progress_state& p, api::epoch_millis now, Apply apply) {
+bool advance_steps(const std::vector<progression_step>& steps, progress_state& p, api::epoch_millis now, bool polling,
+                   Apply apply) {
     bool changed = false;
     while (p.steps_reached < steps.size()) {
         const auto& step = steps[p.steps_reached];
         api::epoch_millis reached_at = now;
         if (step.after_polls) {
-            if (p.polls < *step.after_polls) break;
+            // A poll step is reached by the poll that sees it, so nobody sees it before the poller.
+            if (!polling || p.polls < *step.after_polls) break;
         } else if (step.after_millis) {
             reached_at = p.started_at + *step.after_millis;
             if (now < reached_at) break;
@@ -32,34 +34,38 @@ bool advance_steps(const std::vector<progression_step>& steps, progress_state& p
     return changed;
 }
 
-template <class Resource>
-Resource poll_resource(Resource& r, api::epoch_millis now) {
-    advance(r, now);
-    Resource answer = r;
-    ++r.progress.polls;
-    advance(r, now);
-    return answer;
+bool advance_job(import_job& job, api::epoch_millis now, bool polling) {
+    return advance_steps(job.progression, job.progress, now, polling,
+                         [&](const progression_step& step, api::epoch_millis at) {
+                             job.job_status = step.status;
+                             if (step.message) job.message = step.message;
+                             if (is_terminal_job_status(step.status)) job.ended_at = step.ended_at ? *step.ended_at : at;
+                         });
 }
 
-}  // namespace
-
-bool advance(import_job& job, api::epoch_millis now) {
-    return advance_steps(job.progression, job.progress, now, [&](const progression_step& step, api::epoch_millis at) {
-        job.job_status = step.status;
-        if (step.message) job.message = step.message;
-        if (is_terminal_job_status(step.status)) job.ended_at = step.ended_at ? *step.ended_at : at;
-    });
-}
-
-bool advance(datastore& d, api::epoch_millis now) {
-    return advance_steps(d.progression, d.progress, now, [&](const progression_step& step, api::epoch_millis at) {
+bool advance_datastore(datastore& d, api::epoch_millis now, bool polling) {
+    return advance_steps(d.progression, d.progress, now, polling, [&](const progression_step& step, api::epoch_millis at) {
         d.datastore_status = step.status;
         d.updated_at = at;
     });
 }
 
-import_job poll(import_job& job, api::epoch_millis now) { return poll_resource(job, now); }
-datastore poll(datastore& d, api::epoch_millis now) { return poll_resource(d, now); }
+}  // namespace
+
+bool advance(import_job& job, api::epoch_millis now) { return advance_job(job, now, false); }
+bool advance(datastore& d, api::epoch_millis now) { return advance_datastore(d, now, false); }
+
+import_job poll(import_job& job, api::epoch_millis now) {
+    advance_job(job, now, true);
+    ++job.progress.polls;
+    return job;
+}
+
+datastore poll(datastore& d, api::epoch_millis now) {
+    advance_datastore(d, now, true);
+    ++d.progress.polls;
+    return d;
+}
 
 progress_state fresh_progress(api::epoch_millis now) { return progress_state{0, 0, now}; }
 

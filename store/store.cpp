@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS import_rules (
 
 constexpr const char* k_indexes = R"sql(
 CREATE INDEX IF NOT EXISTS datastores_by_order ON datastores (list_order, datastore_id);
-CREATE INDEX IF NOT EXISTS datastores_by_token ON datastores (account_id, region, client_token) WHERE client_token IS NOT NULL;
+CREATE INDEX IF NOT EXISTS datastores_by_token ON datastores (client_token) WHERE client_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS import_jobs_by_order ON import_jobs (datastore_id, list_order, job_id);
 CREATE INDEX IF NOT EXISTS import_jobs_by_token ON import_jobs (datastore_id, client_token) WHERE client_token IS NOT NULL;
 )sql";
@@ -313,6 +313,19 @@ bool in_scope(const datastore& d, const scope& who) {
     return d.account_id == who.account_id && (d.region.empty() || d.region == who.region);
 }
 
+// Where a job's outputs go, as AWS reports it: the caller's prefix, then
+// "<datastoreId>-DicomImport-<jobId>/" (after a '/' when the prefix has none, so a bare
+// bucket stays that bucket).
+std::string output_uri(std::string_view prefix, std::string_view datastore_id, std::string_view job_id) {
+    std::string out(prefix);
+    if (out.empty() || out.back() != '/') out += '/';
+    out += datastore_id;
+    out += "-DicomImport-";
+    out += job_id;
+    out += '/';
+    return out;
+}
+
 bool is_in_flight(std::string_view job_status) { return job_status == "SUBMITTED" || job_status == "IN_PROGRESS"; }
 
 api::error datastore_not_found(std::string_view datastore_id) {
@@ -335,7 +348,7 @@ struct store::impl {
     bool baseline_marked = false;  // `baseline` holds the marked state
     bool changed_since_mark = false;
     api::epoch_millis baseline_at = 0;
-    statement find_datastore, datastore_by_token, count_datastores_in_scope, upsert_datastore;
+    statement find_datastore, datastore_by_token, datastores_in_scope, upsert_datastore;
     statement list_datastores_first, list_datastores_after;
     statement find_job, job_by_token, upsert_job, update_job_progress, in_flight_jobs;
     statement list_jobs_first, list_jobs_after;
@@ -520,6 +533,22 @@ struct store::impl {
         return count;
     }
 
+    // The one row `q` finds with `params` bound in order, decoded by `from_row`, or nothing.
+    template <class FromRow>
+    auto read_one(statement& s, std::initializer_list<std::string_view> params, FromRow from_row)
+        -> api::result<std::optional<typename decltype(from_row(std::declval<const statement::use&>()))::value_type>> {
+        using item = typename decltype(from_row(std::declval<const statement::use&>()))::value_type;
+        statement::use q(s);
+        int i = 0;
+        for (const auto p : params) q.bind(i++, p);
+        const int rc = q.step();
+        if (rc == SQLITE_DONE) return std::optional<item>();
+        if (rc != SQLITE_ROW) return sqlite_failure(db, "SQLite");
+        auto row = from_row(q);
+        if (!row) return row.err();
+        return std::optional<item>(std::move(row).value());
+    }
+
     api::result<std::vector<import_rule>> read_rules() {
         std::vector<import_rule> out;
         statement::use q(all_rules);
@@ -628,9 +657,8 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
     const std::pair<statement*, std::string> statements[] = {
         {&im->find_datastore, "SELECT " + ds_cols + " FROM datastores WHERE datastore_id = ?1"},
         {&im->datastore_by_token,
-         "SELECT " + ds_cols + " FROM datastores WHERE account_id = ?1 AND region = ?2 AND client_token = ?3"},
-        {&im->count_datastores_in_scope,
-         "SELECT count(*) FROM datastores WHERE " + in_scope_sql + " AND datastore_status <> 'DELETED'"},
+         "SELECT " + ds_cols + " FROM datastores WHERE " + in_scope_sql + " AND client_token = ?3"},
+        {&im->datastores_in_scope, "SELECT " + ds_cols + " FROM datastores WHERE " + in_scope_sql},
         {&im->upsert_datastore,
          "INSERT INTO datastores (" + ds_cols + ") VALUES (" + placeholders<k_datastore_columns.size()>() +
              ") ON CONFLICT (datastore_id) DO UPDATE SET " + [] {
@@ -714,37 +742,47 @@ api::result<datastore> store::create_datastore(const scope& who, datastore d, co
                                                api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
     if (d.client_token) {
-        statement::use q(impl_->datastore_by_token);
-        q.bind(0, who.account_id);
-        q.bind(1, who.region);
-        q.bind(2, *d.client_token);
-        const int rc = q.step();
-        if (rc == SQLITE_ROW) {
-            auto earlier = datastore_from_row(q);
-            if (!earlier) return earlier.err();
-            const auto& e = earlier.value();
+        auto earlier = impl_->read_one(impl_->datastore_by_token, {who.account_id, who.region, *d.client_token},
+                                       datastore_from_row);
+        if (!earlier) return earlier.err();
+        if (earlier.value()) {
+            datastore& e = *earlier.value();
             const bool same_name = d.datastore_name.empty() ? e.datastore_name == e.datastore_id
                                                             : e.datastore_name == d.datastore_name;
-            if (!same_name || e.kms_key_arn != d.kms_key_arn ||
-                e.lambda_authorizer_arn != d.lambda_authorizer_arn ||
+            if (!same_name || e.kms_key_arn != d.kms_key_arn || e.lambda_authorizer_arn != d.lambda_authorizer_arn ||
                 e.lossless_storage_format != d.lossless_storage_format) {
                 return api::error::conflict("Client token " + *d.client_token +
                                             " was already used for a different CreateDatastore request");
             }
-            return std::move(earlier).value();
+            // The first call's datastore as it is now, its time steps applied.
+            if (advance(e, now)) {
+                if (auto s = impl_->write_datastore(e); !s) return s.err();
+            }
+            return std::move(e);
+        }
+    }
+    std::vector<datastore> in_scope_now;
+    {
+        statement::use q(impl_->datastores_in_scope);
+        q.bind(0, who.account_id);
+        q.bind(1, who.region);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto row = datastore_from_row(q);
+            if (!row) return row.err();
+            in_scope_now.push_back(std::move(row).value());
         }
         if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
     }
-    {
-        statement::use q(impl_->count_datastores_in_scope);
-        q.bind(0, who.account_id);
-        q.bind(1, who.region);
-        if (q.step() != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
-        if (static_cast<std::uint64_t>(q.integer(0)) >= policy.max_datastores) {
-            return api::error::of(api::error_code::service_quota_exceeded,
-                                  "The account already has " + std::to_string(policy.max_datastores) +
-                                      " data stores in " + who.region + ", the most it may have");
-        }
+    std::uint64_t counted = 0;
+    for (auto& existing : in_scope_now) {
+        advance(existing, now);  // a datastore DELETED by the clock no longer counts
+        if (existing.datastore_status != "DELETED") ++counted;
+    }
+    if (counted >= policy.max_datastores) {
+        return api::error::of(api::error_code::service_quota_exceeded,
+                              "The account already has " + std::to_string(policy.max_datastores) + " data stores in " +
+                                  who.region + ", the most it may have");
     }
     // DatastoreProperties.datastoreName is required in answers; AWS does not say what it names
     // a datastore created without one, so it is named by its id.
@@ -841,29 +879,26 @@ api::result<import_job> store::start_import_job(const scope& who, import_job j, 
     if (!found) return found.err();
     const datastore& d = found.value();
     if (j.client_token) {
-        statement::use q(impl_->job_by_token);
-        q.bind(0, j.datastore_id);
-        q.bind(1, *j.client_token);
-        const int rc = q.step();
-        if (rc == SQLITE_ROW) {
-            auto earlier = job_from_row(q);
-            if (!earlier) return earlier.err();
-            const auto& e = earlier.value();
+        auto earlier = impl_->read_one(impl_->job_by_token, {j.datastore_id, *j.client_token}, job_from_row);
+        if (!earlier) return earlier.err();
+        if (earlier.value()) {
+            import_job& e = *earlier.value();
             // The caller computes the output URI from the new job id; the earlier job's tells
             // the prefix it was given.
-            const std::string suffix = j.datastore_id + "-DicomImport-" + e.job_id + "/";
-            const std::string requested_output = j.output_s3_uri + suffix;
+            const std::string requested_output = output_uri(j.output_s3_uri, j.datastore_id, e.job_id);
             const bool same_name = j.job_name.empty() ? e.job_name == e.job_id : e.job_name == j.job_name;
-            if (!same_name || e.data_access_role_arn != j.data_access_role_arn ||
-                e.input_s3_uri != j.input_s3_uri || e.output_s3_uri != requested_output ||
-                e.input_owner_account_id != j.input_owner_account_id ||
+            if (!same_name || e.data_access_role_arn != j.data_access_role_arn || e.input_s3_uri != j.input_s3_uri ||
+                e.output_s3_uri != requested_output || e.input_owner_account_id != j.input_owner_account_id ||
                 e.import_configuration != j.import_configuration) {
                 return api::error::conflict("Client token " + *j.client_token +
                                             " was already used for a different StartDICOMImportJob request");
             }
-            return std::move(earlier).value();
+            // The first call's job as it is now, its time steps applied.
+            if (advance(e, now)) {
+                if (auto s = impl_->write_job(e); !s) return s.err();
+            }
+            return std::move(e);
         }
-        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
     }
     if (d.datastore_status != "ACTIVE") {
         return api::error::conflict("Datastore " + d.datastore_id + " is " + d.datastore_status +
@@ -902,7 +937,7 @@ api::result<import_job> store::start_import_job(const scope& who, import_job j, 
     j.submitted_at = now;
     j.ended_at.reset();
     j.message.reset();
-    j.output_s3_uri += j.datastore_id + "-DicomImport-" + j.job_id + "/";
+    j.output_s3_uri = output_uri(j.output_s3_uri, j.datastore_id, j.job_id);
     j.progress = fresh_progress(now);
     if (auto s = impl_->write_job(j); !s) return s.err();
     return j;

@@ -54,15 +54,23 @@ TEST_CASE("progression by polls: each poll answers the state before counting its
     CHECK(seen == std::vector<std::string>{"SUBMITTED", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED", "COMPLETED"});
     CHECK(job.progress.polls == 5);
     CHECK(job.progress.steps_reached == 2);
-    // COMPLETED was reached when poll 3 (at t=3000) was counted.
+    // COMPLETED was reached by poll 4 (at t=4000), the first poll to see it.
     REQUIRE(job.ended_at.has_value());
-    CHECK(*job.ended_at == 3000);
+    CHECK(*job.ended_at == 4000);
     CHECK(job.message == std::optional<std::string>("queued"));  // no step message: unchanged
 }
 
-TEST_CASE("progression: afterPolls 0 is reached before the first answer") {
-    auto job = job_with({polls_step("IN_PROGRESS", 0)});
+TEST_CASE("progression: afterPolls 0 is reached by the first poll, and only a poll reaches a poll step") {
+    auto job = job_with({polls_step("IN_PROGRESS", 0), polls_step("COMPLETED", 1)});
+    CHECK_FALSE(store::advance(job, 10));  // a list or a state export: nobody has polled yet
+    CHECK(job.job_status == "SUBMITTED");
     CHECK(store::poll(job, 10).job_status == "IN_PROGRESS");
+    // What the poll answered is what is stored: others see IN_PROGRESS until the next poll.
+    CHECK(job.job_status == "IN_PROGRESS");
+    CHECK_FALSE(store::advance(job, 20));
+    CHECK(job.job_status == "IN_PROGRESS");
+    CHECK(store::poll(job, 30).job_status == "COMPLETED");
+    CHECK(job.ended_at == std::optional<api::epoch_millis>(30));
 }
 
 TEST_CASE("progression by time: reached at startedAt + afterSeconds; endedAt is that moment, not the poll's") {

@@ -109,13 +109,16 @@ TEST_CASE("ListDICOMImportJobs: started jobs; listing never counts as a poll; ti
         for (int i = 0; i < 3; ++i) {
             CHECK(s.get(list_jobs_target(ds)).body() == R"({"jobSummaries":[{"jobId":")" + job + R"(","jobName":")" +
                                                             job +
-                                                            R"(","jobStatus":"IN_PROGRESS",)"
+                                                            R"(","jobStatus":"SUBMITTED",)"
                                                             R"("datastoreId":")" +
                                                             ds + R"(","dataAccessRoleArn":")" + std::string(k_role) +
                                                             R"(","submittedAt":)" + secs(k_t0 + 250) + "}]}");
         }
+        // Others see what the last poll answered, no more.
         CHECK(string_at(s.get(job_target(ds, job)), "/jobProperties/jobStatus") == "IN_PROGRESS");
-        CHECK(string_at(s.get(list_jobs_target(ds)), "/jobSummaries/0/jobStatus") == "COMPLETED");
+        CHECK(string_at(s.get(list_jobs_target(ds)), "/jobSummaries/0/jobStatus") == "IN_PROGRESS");
+        CHECK(listed(s, ds, "jobStatus=IN_PROGRESS") == std::vector<std::string>{job});
+        CHECK(string_at(s.get(job_target(ds, job)), "/jobProperties/jobStatus") == "COMPLETED");
         CHECK(listed(s, ds, "jobStatus=COMPLETED") == std::vector<std::string>{job});
         CHECK(listed(s, ds, "jobStatus=IN_PROGRESS").empty());
     }

@@ -82,8 +82,13 @@ TEST_CASE("structures and unions: nested paths, required members, exactly one un
     CHECK(check(config, "{}", "c") == "serialization: The union at 'c' must have exactly one member set, not 0");
     CHECK(check(config, R"({"dicomJsonMetadataImportConfiguration":null})", "c") ==
           "serialization: The union at 'c' must have exactly one member set, not 0");
+    // Unknown members are ignored in structures, but count in a union (Smithy's restJson1 tests).
+    CHECK(check(config, R"({"dicomJsonMetadataImportConfiguration":{"note":"x","dicomMetadataMappings":[
+              {"studyInstanceUID":"1","metadataFilePath":"a","extra":[1]}]}})", "c") == "ok");
     CHECK(check(config, R"({"unknownMember":1,"dicomJsonMetadataImportConfiguration":{"dicomMetadataMappings":[
-              {"studyInstanceUID":"1","metadataFilePath":"a"}]}})", "c") == "ok");  // unknown members ignored
+              {"studyInstanceUID":"1","metadataFilePath":"a"}]}})", "c") ==
+          "serialization: The union at 'c' must have exactly one member set, not 2");
+    CHECK(check(config, R"({"unknownMember":{}})", "c") == "serialization: The union at 'c' must have exactly one member set, not 1");
 }
 
 TEST_CASE("scalars: integers by range, enums by value set, wrong JSON types refused") {
@@ -115,4 +120,16 @@ TEST_CASE("render_json_value quotes values as Coral does") {
     CHECK(hil::api::render_json_value(parse(R"({"a":"1","b":["x",2,true]})")) == "{a=1, b=[x, 2, true]}");
     CHECK(hil::api::render_json_value(parse(R"("plain")")) == "plain");
     CHECK(hil::api::render_json_value(parse("null")) == "null");
+}
+
+TEST_CASE("canonical_json keeps what the model knows, in its order, without nulls") {
+    const auto& config = hil::api::import_configuration_shape;
+    const auto a = parse(R"({"dicomJsonMetadataImportConfiguration":{"dicomMetadataMappings":[
+        {"metadataFilePath":"m.json","note":"x","seriesInstanceUID":null,"studyInstanceUID":"1.2"}]}})");
+    const auto b = parse(R"({"dicomJsonMetadataImportConfiguration":{"dicomMetadataMappings":[
+        {"studyInstanceUID":"1.2","metadataFilePath":"m.json"}]}})");
+    CHECK(hil::api::canonical_json(config, a) ==
+          R"({"dicomJsonMetadataImportConfiguration":{"dicomMetadataMappings":[{"studyInstanceUID":"1.2","metadataFilePath":"m.json"}]}})");
+    CHECK(hil::api::canonical_json(config, a) == hil::api::canonical_json(config, b));
+    CHECK(hil::api::canonical_json(hil::api::tag_map_shape, parse(R"({"b":"2","a":"1"})")) == R"({"a":"1","b":"2"})");
 }

@@ -78,7 +78,7 @@ TEST_CASE("create: CREATING with times, named by its id when unnamed; ACTIVE fro
     const auto active = s->poll_datastore({}, id('a'), k_now + 20);
     CHECK(active.value().datastore_status == "ACTIVE");
     CHECK(active.value().created_at == k_now);
-    CHECK(active.value().updated_at == k_now + 10);  // reached by the first poll, answered at the second
+    CHECK(active.value().updated_at == k_now + 20);  // reached by the poll that sees it
     CHECK(hil::store::datastore_arn(active.value(), "us-east-1") ==
           "arn:aws:medical-imaging:us-east-1:123456789012:datastore/" + id('a'));
 }
@@ -138,11 +138,15 @@ TEST_CASE("delete: only ACTIVE or CREATE_FAILED, never with jobs in flight") {
     CHECK(creating.err().message() ==
           "Datastore " + id('a') + " is CREATING; only an ACTIVE or CREATE_FAILED data store can be deleted");
     (void)s->poll_datastore({}, id('a'), k_now);
+    CHECK(code_of(s->delete_datastore({}, id('a'), policy(), k_now)) == error_code::conflict);  // a poll saw CREATING
+    REQUIRE(s->poll_datastore({}, id('a'), k_now).value().datastore_status == "ACTIVE");
     REQUIRE(s->start_import_job({}, job_request(id('a'), "j1"), policy(), k_now).ok());
     const auto busy = s->delete_datastore({}, id('a'), policy(), k_now);
     CHECK(code_of(busy) == error_code::conflict);
     CHECK(busy.err().message().find("has 1 import job(s) SUBMITTED or IN_PROGRESS") != std::string::npos);
-    (void)s->poll_import_job({}, id('a'), "j1", k_now);
+    REQUIRE(s->poll_import_job({}, id('a'), "j1", k_now).value().job_status == "IN_PROGRESS");
+    // The caller has seen IN_PROGRESS, and so does everyone else: still in flight.
+    CHECK(code_of(s->delete_datastore({}, id('a'), policy(), k_now)) == error_code::conflict);
     CHECK(s->poll_import_job({}, id('a'), "j1", k_now).value().job_status == "COMPLETED");
     const auto deleting = s->delete_datastore({}, id('a'), policy(), k_now + 7);
     REQUIRE(deleting.ok());
@@ -165,7 +169,7 @@ TEST_CASE("start: SUBMITTED in an ACTIVE datastore, the output URI as AWS report
     CHECK(s->poll_import_job({}, id('a'), "j1", k_now + 4).value().job_status == "IN_PROGRESS");
     const auto done = s->poll_import_job({}, id('a'), "j1", k_now + 5).value();
     CHECK(done.job_status == "COMPLETED");
-    CHECK(done.ended_at == k_now + 4);
+    CHECK(done.ended_at == k_now + 5);  // the poll that saw it end
     CHECK(code_of(s->start_import_job({}, job_request(id('z'), "j2"), policy(), k_now)) == error_code::resource_not_found);
 }
 
@@ -176,6 +180,7 @@ TEST_CASE("start: not in a datastore that is not ACTIVE; idempotent on the token
     CHECK(code_of(early) == error_code::conflict);
     CHECK(early.err().message() ==
           "Datastore " + id('a') + " is CREATING; import jobs can only be started in an ACTIVE data store");
+    (void)s->poll_datastore({}, id('a'), k_now);
     (void)s->poll_datastore({}, id('a'), k_now);
     auto p = policy();
     p.max_concurrent_imports = 1;
@@ -248,9 +253,9 @@ TEST_CASE("pages: newest first, each item once, new items never repeat earlier o
     req.after = "garbage";
     CHECK(code_of(s->list_import_jobs({}, id('a'), std::nullopt, req, k_now)) == error_code::validation);
     CHECK(code_of(s->list_import_jobs({}, id('z'), std::nullopt, {}, k_now)) == error_code::resource_not_found);
-    // The default progression's first step comes after 0 polls: reached before anyone sees the job.
-    CHECK(s->list_import_jobs({}, id('a'), std::string("SUBMITTED"), {}, k_now).value().items.empty());
-    CHECK(s->list_import_jobs({}, id('a'), std::string("IN_PROGRESS"), {}, k_now).value().items.size() == 6);
+    // Listing is not a poll: nobody has polled these jobs, so they are still SUBMITTED.
+    CHECK(s->list_import_jobs({}, id('a'), std::string("SUBMITTED"), {}, k_now).value().items.size() == 6);
+    CHECK(s->list_import_jobs({}, id('a'), std::string("IN_PROGRESS"), {}, k_now).value().items.empty());
     CHECK(s->list_import_jobs({}, id('a'), std::string("COMPLETED"), {}, k_now).value().items.empty());
 }
 
