@@ -344,6 +344,7 @@ std::string datastore_arn(const datastore& d, std::string_view region) {
 struct store::impl {
     std::mutex mutex;  // guards everything below
     sqlite3* db = nullptr;
+    std::string file;              // the database file; empty when in memory
     sqlite3* baseline = nullptr;   // a private in-memory copy of the marked state
     bool baseline_marked = false;  // `baseline` holds the marked state
     bool changed_since_mark = false;
@@ -610,6 +611,7 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
     auto im = std::make_unique<impl>();
     const auto& path = options.path;
     const bool in_memory = path.empty() || path == ":memory:";
+    if (!in_memory) im->file = path;
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const std::string where = in_memory ? std::string("in-memory database") : "database '" + path + "'";
     if (sqlite3_open_v2(in_memory ? ":memory:" : path.c_str(), &im->db, flags, nullptr) != SQLITE_OK) {
@@ -1087,8 +1089,21 @@ api::status store::mark_baseline(api::epoch_millis now) {
         }
     }
     // Taken now, while the server is starting and nobody waits for the store, rather than
-    // inside some client's first write.
-    if (auto s = impl_->copy_database(impl_->baseline, impl_->db, "cannot copy the baseline"); !s) return s;
+    // inside some client's first write. A file is copied through a connection of its own, so
+    // the copy does not fill the serving connection's page cache with every page.
+    if (impl_->file.empty()) {
+        if (auto s = impl_->copy_database(impl_->baseline, impl_->db, "cannot copy the baseline"); !s) return s;
+    } else {
+        sqlite3* reader = nullptr;
+        if (sqlite3_open_v2(impl_->file.c_str(), &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+            const auto failure = sqlite_failure(reader, "cannot read the database for the baseline copy");
+            sqlite3_close_v2(reader);
+            return failure;
+        }
+        auto copied = impl_->copy_database(impl_->baseline, reader, "cannot copy the baseline");
+        sqlite3_close_v2(reader);
+        if (!copied) return copied;
+    }
     impl_->baseline_marked = true;
     impl_->changed_since_mark = false;
     impl_->baseline_at = now;

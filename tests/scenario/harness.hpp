@@ -19,8 +19,10 @@
 #include "api/clock.hpp"
 #include "server/config.hpp"
 #include "server/emulator.hpp"
-#include "tests/server/http_client.hpp"
-#include "tests/server/test_server.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/expect.hpp"
+#include "tests/support/fixture_builder.hpp"
+#include "tests/support/test_server.hpp"
 
 namespace hil::test {
 
@@ -53,27 +55,11 @@ private:
     test_server server_;
 };
 
-// A datastore and jobs in fixture JSON, for building documents in tests.
-std::string datastore_json(std::string_view id, std::string_view name = "scenario");
-// A COMPLETED job unless `extra` (raw members, e.g. R"("progression":[...])") says more;
-// `status` is its jobStatus.
-std::string job_json(std::string_view datastore_id, std::string_view job_id, std::string_view status = "COMPLETED",
-                     std::string_view extra = {});
-std::string document(const std::vector<std::string>& datastores, const std::vector<std::string>& jobs,
-                     const std::vector<std::string>& faults = {});
-
 // The body parsed as JSON (object or array); fails the test when it is not JSON.
 rapidjson::Document body_json(const response& res);
 // jobProperties.jobStatus of a GetDICOMImportJob answer; fails the test on anything else.
 std::string job_status(const response& res);
 // A SigV4-shaped Authorization header for `access_key_id` (the signature is not checked).
 std::string sigv4_authorization(std::string_view access_key_id);
-
-}  // namespace hil::test
-
-namespace hil::test {
-
-// status, x-amzn-ErrorType == `type`, and a {"message"} body containing `fragment`.
-void expect_error(const response& res, unsigned status, std::string_view type, std::string_view fragment);
 
 }  // namespace hil::test

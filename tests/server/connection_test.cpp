@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "tests/server/expect.hpp"
-#include "tests/server/http_client.hpp"
-#include "tests/server/test_server.hpp"
+#include "tests/support/expect.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/test_server.hpp"
 
 namespace hil::test {
 namespace {

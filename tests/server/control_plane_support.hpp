@@ -20,8 +20,8 @@
 
 #include "api/clock.hpp"
 #include "server/config.hpp"
-#include "tests/server/http_client.hpp"
-#include "tests/server/test_server.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/test_server.hpp"
 
 namespace hil::test {
 

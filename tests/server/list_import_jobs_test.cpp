@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "tests/server/control_plane_support.hpp"
-#include "tests/server/expect.hpp"
+#include "tests/support/expect.hpp"
 
 namespace hil::test {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "tests/server/expect.hpp"
-#include "tests/server/http_client.hpp"
-#include "tests/server/test_server.hpp"
+#include "tests/support/expect.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/test_server.hpp"
 
 namespace hil::test {
 namespace {
@@ -25,7 +25,7 @@ void exec_sql(const std::string& path, const char* sql) {
 }
 
 TEST_CASE("an SQLite failure answers 500 InternalServerException and the server keeps serving") {
-    temp_path db(".sqlite");
+    temp_path db("hil-server-db", ".sqlite");
     auto cfg = test_config();
     cfg.empty = false;
     cfg.db_path = db.str();

@@ -16,35 +16,10 @@
 #include <doctest/doctest.h>
 
 #include "store/model.hpp"
+#include "tests/support/temp_path.hpp"
 #include "store/store.hpp"
 
 namespace hil::test {
-
-// A fresh path under the system temp folder, unique per process and call; whatever ends up
-// there (a file, its SQLite -wal/-shm companions, or a folder tree) is removed on destruction.
-class temp_path {
-public:
-    explicit temp_path(std::string_view stem = "hil-unit") {
-        static std::atomic<unsigned> counter{0};
-        const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = std::filesystem::temp_directory_path() /
-                (std::string(stem) + "-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) + "-" +
-                 std::to_string(counter.fetch_add(1)));
-    }
-    temp_path(const temp_path&) = delete;
-    temp_path& operator=(const temp_path&) = delete;
-    ~temp_path() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-        for (const char* suffix : {"-wal", "-shm", "-journal"}) std::filesystem::remove(path_.string() + suffix, ec);
-    }
-
-    const std::filesystem::path& path() const { return path_; }
-    std::string str() const { return path_.string(); }
-
-private:
-    std::filesystem::path path_;
-};
 
 inline void write_file(const std::filesystem::path& p, std::string_view text) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);

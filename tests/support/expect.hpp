@@ -1,4 +1,4 @@
-// Checks shared by the server tests: the envelope every answer carries, and JSON bodies.
+// Checks shared by the server and scenario tests: the envelope every answer carries, and JSON bodies.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "tests/server/http_client.hpp"
+#include "tests/support/http_client.hpp"
 
 namespace hil::test {
 
@@ -20,6 +20,10 @@ void check_common_headers(const response& res);
 void check_error(const response& res, unsigned status, std::string_view type, std::string_view message);
 // The same, when only the start of the message is fixed.
 void check_error_prefix(const response& res, unsigned status, std::string_view type, std::string_view message_prefix);
+
+// status, x-amzn-ErrorType == `type`, and a {"message"} body containing `fragment`; an empty
+// fragment means the error table's default message, exactly (the rule or answer gave none).
+void expect_error(const response& res, unsigned status, std::string_view type, std::string_view fragment);
 
 // The "message" member of an error body.
 std::string error_message(const response& res);

@@ -18,29 +18,12 @@
 #include <thread>
 
 #include "api/clock.hpp"
+#include "tests/support/temp_path.hpp"
 #include "server/config.hpp"
 #include "server/emulator.hpp"
 #include "server/logger.hpp"
 
 namespace hil::test {
-
-// A unique path in the system's temporary folder, removed (with anything under it) on
-// destruction. Nothing is created until the caller writes there.
-class temp_path {
-public:
-    explicit temp_path(std::string_view suffix = "");
-    temp_path(const temp_path&) = delete;
-    temp_path& operator=(const temp_path&) = delete;
-    ~temp_path();
-
-    const std::filesystem::path& path() const { return path_; }
-    std::string str() const { return path_.string(); }
-    // Writes `content` to the path, replacing what was there.
-    void write(std::string_view content) const;
-
-private:
-    std::filesystem::path path_;
-};
 
 // port 0, two threads, no data, short shutdown timeout.
 server::config test_config();

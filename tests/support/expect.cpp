@@ -1,6 +1,8 @@
-#include "tests/server/expect.hpp"
+#include "tests/support/expect.hpp"
 
 #include <doctest/doctest.h>
+
+#include "api/api_error.hpp"
 
 namespace hil::test {
 
@@ -49,6 +51,20 @@ void check_error_prefix(const response& res, unsigned status, std::string_view t
     check_error_envelope(res, status, type);
     const auto message = error_message(res);
     CHECK_MESSAGE(message.substr(0, message_prefix.size()) == message_prefix, message);
+}
+
+void expect_error(const response& res, unsigned status, std::string_view type, std::string_view fragment) {
+    CHECK_MESSAGE(res.result_int() == status, res.result_int() << " " << res.body());
+    CHECK(res["x-amzn-ErrorType"] == type);
+    CHECK(res[server::http::field::content_type] == "application/json");
+    const std::string message = error_message(res);
+    if (fragment.empty()) {
+        const auto code = api::error_code_from_name(type);
+        REQUIRE_MESSAGE(code.has_value(), type << " is not in the error table");
+        CHECK(message == api::info(*code).default_message);
+        return;
+    }
+    CHECK_MESSAGE(message.find(fragment) != std::string::npos, "message: " << message << " lacks: " << fragment);
 }
 
 }  // namespace hil::test

@@ -1,4 +1,4 @@
-#include "tests/server/test_server.hpp"
+#include "tests/support/test_server.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -8,29 +8,6 @@
 #include <random>
 
 namespace hil::test {
-
-temp_path::temp_path(std::string_view suffix) {
-    // pid + counter + random: unique across parallel ctest runs and within one process.
-    static std::atomic<unsigned> counter{0};
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("hil-server-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-             std::to_string(rd()) + std::string(suffix));
-}
-
-temp_path::~temp_path() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-    // SQLite's WAL companions live next to a database file.
-    std::filesystem::remove(path_.string() + "-wal", ec);
-    std::filesystem::remove(path_.string() + "-shm", ec);
-}
-
-void temp_path::write(std::string_view content) const {
-    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    REQUIRE_MESSAGE(out.good(), "cannot write " << path_);
-}
 
 server::config test_config() {
     server::config cfg;
@@ -50,7 +27,7 @@ const api::clock& wall_clock() {
 test_server::test_server(server::config cfg, std::string_view fixtures_json, const api::clock& clock)
     : log_(cfg.level, log_stream_) {
     if (!fixtures_json.empty()) {
-        fixture_file_ = std::make_unique<temp_path>(".json");
+        fixture_file_ = std::make_unique<temp_path>("hil-fixture", ".json");
         fixture_file_->write(fixtures_json);
         cfg.fixture_paths = {fixture_file_->str()};
     }

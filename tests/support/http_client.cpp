@@ -1,4 +1,4 @@
-#include "tests/server/http_client.hpp"
+#include "tests/support/http_client.hpp"
 
 #include <stdexcept>
 
