@@ -13,19 +13,6 @@ namespace {
 
 std::string_view text_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
-const char* json_type_name(const rapidjson::Value& v) {
-    switch (v.GetType()) {
-        case rapidjson::kNullType: return "null";
-        case rapidjson::kFalseType:
-        case rapidjson::kTrueType: return "a boolean";
-        case rapidjson::kObjectType: return "an object";
-        case rapidjson::kArrayType: return "an array";
-        case rapidjson::kStringType: return "a string";
-        case rapidjson::kNumberType: return "a number";
-    }
-    return "a value";
-}
-
 const char* expected_type(shape_kind kind) {
     switch (kind) {
         case shape_kind::string:
@@ -79,6 +66,19 @@ void add_to_set(std::string& set, const std::vector<std::string>& found) {
 }
 
 }  // namespace
+
+const char* json_type_name(const rapidjson::Value& v) {
+    switch (v.GetType()) {
+        case rapidjson::kNullType: return "null";
+        case rapidjson::kFalseType:
+        case rapidjson::kTrueType: return "a boolean";
+        case rapidjson::kObjectType: return "an object";
+        case rapidjson::kArrayType: return "an array";
+        case rapidjson::kStringType: return "a string";
+        case rapidjson::kNumberType: return "a number";
+    }
+    return "a value";
+}
 
 std::string render_json_value(const rapidjson::Value& value) {
     if (value.IsString()) return std::string(text_of(value));

@@ -30,6 +30,9 @@ status check_json_member(std::string_view path, const shape_member& member, cons
 // REQUIRES: check_json_value accepted `value` for `type`.
 std::string canonical_json(const shape& type, const rapidjson::Value& value);
 
+// "a string", "a number", "an object", ...: a JSON value's type, for messages.
+const char* json_type_name(const rapidjson::Value& value);
+
 // How Coral quotes a value in a message: strings as they are, lists as [a, b], maps as {k=v}.
 std::string render_json_value(const rapidjson::Value& value);
 

@@ -10,29 +10,20 @@
 namespace hil::server {
 namespace {
 
-// A query string's parameters in order, names and values decoded ('+' is a space).
+// The operation's query parameters in order, values decoded ('+' is a space), named by the
+// description's own storage; parameters the operation does not define are left out.
 std::vector<std::pair<std::string_view, std::string>> query_parameters(std::string_view target,
                                                                        const api::operation& op) {
     std::vector<std::pair<std::string_view, std::string>> out;
-    const auto q = target.find('?');
-    if (q == std::string_view::npos) return out;
-    auto query = target.substr(q + 1);
-    query = query.substr(0, query.find('#'));
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const auto pair = query.substr(0, amp);
-        const auto eq = pair.find('=');
-        const auto name = form_decode(pair.substr(0, eq));
-        // Only the operation's own parameters are kept, named by the description's storage.
+    for_each_query_param(target, [&](const std::string& name, std::string_view raw) {
         for (const auto& m : op.input) {
             if (m.where == api::location::query && m.on_wire() == name) {
-                out.emplace_back(m.on_wire(), form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1)));
+                out.emplace_back(m.on_wire(), form_decode(raw));
                 break;
             }
         }
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
+        return true;
+    });
     return out;
 }
 

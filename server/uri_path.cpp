@@ -43,22 +43,32 @@ std::string form_decode(std::string_view component) {
     return percent_decode(plus_as_space);
 }
 
-std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+void for_each_query_param(std::string_view target,
+                          const std::function<bool(const std::string& name, std::string_view raw_value)>& visit) {
     const auto q = target.find('?');
-    if (q == std::string_view::npos) return std::nullopt;
+    if (q == std::string_view::npos) return;
     auto query = target.substr(q + 1);
     query = query.substr(0, query.find('#'));
     while (!query.empty()) {
         const auto amp = query.find('&');
         const auto pair = query.substr(0, amp);
         const auto eq = pair.find('=');
-        if (form_decode(pair.substr(0, eq)) == name) {
-            return form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+        if (!visit(form_decode(pair.substr(0, eq)), eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1))) {
+            return;
         }
         if (amp == std::string_view::npos) break;
         query.remove_prefix(amp + 1);
     }
-    return std::nullopt;
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    std::optional<std::string> found;
+    for_each_query_param(target, [&](const std::string& n, std::string_view raw) {
+        if (n != name) return true;
+        found = form_decode(raw);
+        return false;
+    });
+    return found;
 }
 
 std::vector<std::string> split_path(std::string_view path) {

@@ -2,6 +2,7 @@
 // path on '/', then percent-decode each segment, so "%2F" inside a label stays in the label.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,11 @@ std::string percent_decode(std::string_view segment);
 
 // A query component as forms write it: '+' is a space, then percent-decoding.
 std::string form_decode(std::string_view component);
+
+// Calls `visit` with each query parameter of `target` in order: its decoded name and its raw
+// value (decode it with form_decode). Stops when `visit` returns false.
+void for_each_query_param(std::string_view target,
+                          const std::function<bool(const std::string& name, std::string_view raw_value)>& visit);
 
 // The first value of query parameter `name` in `target`, percent-decoded ('+' is a space,
 // as HTML forms and curl --data-urlencode write it); nothing when absent.

@@ -57,28 +57,15 @@ void json_out::separate() {
     if (need_comma_) out_ += ',';
 }
 
-json_out& json_out::begin_object() {
+json_out& json_out::open(char bracket) {
     separate();
-    out_ += '{';
+    out_ += bracket;
     need_comma_ = false;
     return *this;
 }
 
-json_out& json_out::end_object() {
-    out_ += '}';
-    need_comma_ = true;
-    return *this;
-}
-
-json_out& json_out::begin_array() {
-    separate();
-    out_ += '[';
-    need_comma_ = false;
-    return *this;
-}
-
-json_out& json_out::end_array() {
-    out_ += ']';
+json_out& json_out::close(char bracket) {
+    out_ += bracket;
     need_comma_ = true;
     return *this;
 }

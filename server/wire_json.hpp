@@ -21,10 +21,10 @@ class json_out {
 public:
     explicit json_out(std::string& out) : out_(out) {}
 
-    json_out& begin_object();
-    json_out& end_object();
-    json_out& begin_array();
-    json_out& end_array();
+    json_out& begin_object() { return open('{'); }
+    json_out& end_object() { return close('}'); }
+    json_out& begin_array() { return open('['); }
+    json_out& end_array() { return close(']'); }
     json_out& key(std::string_view name);
     json_out& map_key(std::string_view name);  // escaped like a string value
     json_out& string(std::string_view value);
@@ -42,6 +42,8 @@ public:
     }
 
 private:
+    json_out& open(char bracket);
+    json_out& close(char bracket);
     void separate();
     std::string& out_;
     bool need_comma_ = false;

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "api/clock.hpp"
+#include "api/json_validation.hpp"
 #include "api/shapes.hpp"
 
 namespace hil::store::fixture_json {
@@ -60,18 +61,7 @@ private:
 
 [[noreturn]] inline void fail(const place& where, std::string reason) { fail(where.str(), std::move(reason)); }
 
-inline std::string type_name(const json& v) {
-    switch (v.GetType()) {
-        case rapidjson::kNullType: return "null";
-        case rapidjson::kFalseType:
-        case rapidjson::kTrueType: return "a boolean";
-        case rapidjson::kObjectType: return "an object";
-        case rapidjson::kArrayType: return "an array";
-        case rapidjson::kStringType: return "a string";
-        case rapidjson::kNumberType: return "a number";
-    }
-    return "a value";
-}
+inline std::string type_name(const json& v) { return api::json_type_name(v); }
 
 // Walks one object, checking each member as it is taken and refusing any left over.
 class object_reader {

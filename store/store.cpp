@@ -512,20 +512,10 @@ struct store::impl {
     // The jobs of a datastore still SUBMITTED or IN_PROGRESS at `now`; time-based steps due
     // by then are applied and stored first, so a job that has finished by the clock is not counted.
     api::result<std::uint64_t> count_in_flight(std::string_view datastore_id, api::epoch_millis now) {
-        std::vector<import_job> jobs;
-        {
-            statement::use q(in_flight_jobs);
-            q.bind(0, datastore_id);
-            int rc;
-            while ((rc = q.step()) == SQLITE_ROW) {
-                auto j = job_from_row(q);
-                if (!j) return j.err();
-                jobs.push_back(std::move(j).value());
-            }
-            if (rc != SQLITE_DONE) return sqlite_failure(db, "SQLite");
-        }
+        auto jobs = read_all(in_flight_jobs, {datastore_id}, job_from_row);
+        if (!jobs) return jobs.err();
         std::uint64_t count = 0;
-        for (auto& j : jobs) {
+        for (auto& j : jobs.value()) {
             if (advance(j, now)) {
                 if (auto s = write_job(j); !s) return s.err();
             }
@@ -548,6 +538,24 @@ struct store::impl {
         auto row = from_row(q);
         if (!row) return row.err();
         return std::optional<item>(std::move(row).value());
+    }
+
+    // Every row `q` finds with `params` bound in order, decoded by `from_row`.
+    template <class FromRow>
+    auto read_all(statement& s, std::initializer_list<std::string_view> params, FromRow from_row)
+        -> api::result<std::vector<typename decltype(from_row(std::declval<const statement::use&>()))::value_type>> {
+        std::vector<typename decltype(from_row(std::declval<const statement::use&>()))::value_type> out;
+        statement::use q(s);
+        int i = 0;
+        for (const auto p : params) q.bind(i++, p);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto row = from_row(q);
+            if (!row) return row.err();
+            out.push_back(std::move(row).value());
+        }
+        if (rc != SQLITE_DONE) return sqlite_failure(db, "SQLite");
+        return out;
     }
 
     api::result<std::vector<import_rule>> read_rules() {
@@ -763,21 +771,10 @@ api::result<datastore> store::create_datastore(const scope& who, datastore d, co
             return std::move(e);
         }
     }
-    std::vector<datastore> in_scope_now;
-    {
-        statement::use q(impl_->datastores_in_scope);
-        q.bind(0, who.account_id);
-        q.bind(1, who.region);
-        int rc;
-        while ((rc = q.step()) == SQLITE_ROW) {
-            auto row = datastore_from_row(q);
-            if (!row) return row.err();
-            in_scope_now.push_back(std::move(row).value());
-        }
-        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
-    }
+    auto in_scope_now = impl_->read_all(impl_->datastores_in_scope, {who.account_id, who.region}, datastore_from_row);
+    if (!in_scope_now) return in_scope_now.err();
     std::uint64_t counted = 0;
-    for (auto& existing : in_scope_now) {
+    for (auto& existing : in_scope_now.value()) {
         advance(existing, now);  // a datastore DELETED by the clock no longer counts
         if (existing.datastore_status != "DELETED") ++counted;
     }
@@ -1038,28 +1035,14 @@ api::status store::load(const dataset& data, load_mode mode) {
 api::result<dataset> store::contents(api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
     dataset out;
-    {
-        statement::use q(impl_->all_datastores);
-        int rc;
-        while ((rc = q.step()) == SQLITE_ROW) {
-            auto d = datastore_from_row(q);
-            if (!d) return d.err();
-            out.datastores.push_back(std::move(d).value());
-            advance(out.datastores.back(), now);
-        }
-        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
-    }
-    {
-        statement::use q(impl_->all_jobs);
-        int rc;
-        while ((rc = q.step()) == SQLITE_ROW) {
-            auto j = job_from_row(q);
-            if (!j) return j.err();
-            out.jobs.push_back(std::move(j).value());
-            advance(out.jobs.back(), now);
-        }
-        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
-    }
+    auto datastores = impl_->read_all(impl_->all_datastores, {}, datastore_from_row);
+    if (!datastores) return datastores.err();
+    out.datastores = std::move(datastores).value();
+    for (auto& d : out.datastores) advance(d, now);
+    auto jobs = impl_->read_all(impl_->all_jobs, {}, job_from_row);
+    if (!jobs) return jobs.err();
+    out.jobs = std::move(jobs).value();
+    for (auto& j : out.jobs) advance(j, now);
     auto rules = impl_->read_rules();
     if (!rules) return rules.err();
     out.import_rules = std::move(rules).value();
