@@ -22,12 +22,14 @@ std::vector<progression_step> read_steps(const object_reader& r, std::string_vie
                                          const api::shape& status_shape);
 
 progress_state read_progress(const json& v, const place& pointer, std::size_t steps) {
-    const object_reader r(v, pointer, {"polls", "stepsReached", "startedAt"});
+    const object_reader r(v, pointer, {"polls", "stepsReached", "startedAt", "lastPolledAt"});
     progress_state p;
     p.polls = r.optional_whole("polls").value_or(0);
     p.steps_reached = r.optional_whole("stepsReached").value_or(0);
     if (p.steps_reached > steps) fail(r.at("stepsReached"), "is more than the " + std::to_string(steps) + " steps of the progression");
     if (auto t = r.optional_timestamp("startedAt")) p.started_at = *t;
+    if (auto t = r.optional_timestamp("lastPolledAt")) p.last_polled_at = *t;
+    if (p.polls == 0 && p.last_polled_at != 0) fail(r.at("lastPolledAt"), "a resource never polled has no last poll");
     return p;
 }
 
@@ -132,6 +134,7 @@ void put_lifecycle(json_writer& w, const std::vector<progression_step>& steps, c
     w.Key("stepsReached");
     w.Uint64(p.steps_reached);
     put_seconds(w, "startedAt", p.started_at);
+    if (p.last_polled_at != 0) put_seconds(w, "lastPolledAt", p.last_polled_at);
     w.EndObject();
 }
 

@@ -44,6 +44,7 @@ struct progress_state {
     std::uint64_t polls = 0;            // Get answers given for this resource (GetDICOMImportJob, GetDatastore)
     std::uint64_t steps_reached = 0;    // how many leading steps have been applied
     api::epoch_millis started_at = 0;   // the origin of after_millis
+    api::epoch_millis last_polled_at = 0;  // when the last counted poll was answered; 0: never
     bool operator==(const progress_state&) const = default;
 };
 

@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -17,17 +18,21 @@ template <class Apply>
 bool advance_steps(const std::vector<progression_step>& steps, progress_state& p, api::epoch_millis now, bool polling,
                    Apply apply) {
     bool changed = false;
+    api::epoch_millis previous_step_at = 0;  // a step never dates from before the one it follows
     while (p.steps_reached < steps.size()) {
         const auto& step = steps[p.steps_reached];
         api::epoch_millis reached_at = now;
         if (step.after_polls) {
-            // A poll step is reached by the poll that sees it, so nobody sees it before the poller.
+            // A poll step is applied by the poll that sees it, so nobody sees it before the
+            // poller; it happened when the poll that made the count was answered.
             if (!polling || p.polls < *step.after_polls) break;
+            if (*step.after_polls > 0 && p.last_polled_at != 0) reached_at = std::max(p.last_polled_at, previous_step_at);
         } else if (step.after_millis) {
             reached_at = p.started_at + *step.after_millis;
             if (now < reached_at) break;
         }
         apply(step, reached_at);
+        previous_step_at = reached_at;
         ++p.steps_reached;
         changed = true;
     }
@@ -58,16 +63,18 @@ bool advance(datastore& d, api::epoch_millis now) { return advance_datastore(d, 
 import_job poll(import_job& job, api::epoch_millis now) {
     advance_job(job, now, true);
     ++job.progress.polls;
+    job.progress.last_polled_at = now;
     return job;
 }
 
 datastore poll(datastore& d, api::epoch_millis now) {
     advance_datastore(d, now, true);
     ++d.progress.polls;
+    d.progress.last_polled_at = now;
     return d;
 }
 
-progress_state fresh_progress(api::epoch_millis now) { return progress_state{0, 0, now}; }
+progress_state fresh_progress(api::epoch_millis now) { return progress_state{0, 0, now, 0}; }
 
 std::string progression_to_json(const std::vector<progression_step>& steps, std::string_view status_member) {
     rapidjson::StringBuffer buffer;

@@ -3,10 +3,11 @@
 // One mechanism for both: a list of steps and the resource's progress along it.
 //
 // Step i is reached once steps 0..i-1 are and its own condition holds: the resource has
-// been polled `after_polls` times in all before this poll (the poll that sees the step
-// reaches it), or `after_millis` have passed since progress.started_at (whoever looks). So
-// every reader sees what the last poll answered, plus the time steps due since. Poll-based
-// steps are fully deterministic; time-based ones read the clock passed in.
+// been polled `after_polls` times in all (the step then dates from the moment that poll was
+// answered, and the next poll is the first to see it), or `after_millis` have passed since
+// progress.started_at (whoever looks). A poll step is applied by the poll that sees it, so
+// every other reader sees what the last poll answered, plus the time steps due since.
+// Poll-based steps are fully deterministic; time-based ones read the clock passed in.
 #pragma once
 
 #include <optional>
@@ -24,14 +25,15 @@ namespace hil::store {
 // Applies the time steps due at `now`, up to the first poll step not reached yet: what a
 // read that is not a poll (a list, a state export) sees. For a job, reaching COMPLETED or
 // FAILED sets ended_at to the step's own endedAt, else the moment the step was reached
-// (started_at + after_millis for a time step; the poll's `now` for a poll step). For a
-// datastore, each step reached sets updated_at to that moment. Returns whether anything changed.
+// (started_at + after_millis for a time step; for a poll step the moment the poll that made
+// the count was answered, or the first poll's own for afterPolls 0). For a datastore, each
+// step reached sets updated_at to that moment. Returns whether anything changed.
 bool advance(import_job& job, api::epoch_millis now);
 bool advance(datastore& d, api::epoch_millis now);
 
 // The answer to one Get of the resource: every step due at this poll is applied (time steps,
-// and poll steps whose count the earlier polls reached), then the poll is counted. Returns the
-// resource as answered, which is also its new stored state.
+// and poll steps whose count the earlier polls reached), then the poll is counted and its time
+// kept. Returns the resource as answered, which is also its new stored state.
 import_job poll(import_job& job, api::epoch_millis now);
 datastore poll(datastore& d, api::epoch_millis now);
 

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS datastores (
     polls                   INTEGER NOT NULL DEFAULT 0,
     steps_reached           INTEGER NOT NULL DEFAULT 0,
     progress_started_ms     INTEGER NOT NULL DEFAULT 0,
+    last_poll_ms            INTEGER NOT NULL DEFAULT 0,
     import_progression      TEXT,
     list_order              INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
@@ -58,6 +59,7 @@ CREATE TABLE IF NOT EXISTS import_jobs (
     polls                  INTEGER NOT NULL DEFAULT 0,
     steps_reached          INTEGER NOT NULL DEFAULT 0,
     progress_started_ms    INTEGER NOT NULL DEFAULT 0,
+    last_poll_ms           INTEGER NOT NULL DEFAULT 0,
     input_owner_account_id TEXT,
     import_configuration   TEXT,
     client_token           TEXT,
@@ -95,8 +97,10 @@ ALTER TABLE datastores ADD COLUMN progression TEXT;
 ALTER TABLE datastores ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE datastores ADD COLUMN steps_reached INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE datastores ADD COLUMN progress_started_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE datastores ADD COLUMN last_poll_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE datastores ADD COLUMN import_progression TEXT;
 ALTER TABLE datastores ADD COLUMN list_order INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE import_jobs ADD COLUMN last_poll_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE import_jobs ADD COLUMN input_owner_account_id TEXT;
 ALTER TABLE import_jobs ADD COLUMN import_configuration TEXT;
 ALTER TABLE import_jobs ADD COLUMN client_token TEXT;
@@ -108,15 +112,15 @@ DROP TABLE IF EXISTS baseline_datastores;
 
 // The columns each SELECT returns and each upsert writes, by name: col<...>("name") is
 // resolved at compile time, so a reader can never read the wrong position.
-constexpr std::array<std::string_view, 18> k_datastore_columns{
+constexpr std::array<std::string_view, 19> k_datastore_columns{
     "datastore_id",  "datastore_name",          "datastore_status", "account_id",   "region",
     "created_at_ms", "updated_at_ms",           "kms_key_arn",      "lambda_authorizer_arn",
     "lossless_storage_format", "tags",          "client_token",     "progression",  "polls",
-    "steps_reached", "progress_started_ms",     "import_progression", "list_order"};
-constexpr std::array<std::string_view, 18> k_job_columns{
+    "steps_reached", "progress_started_ms",     "last_poll_ms",     "import_progression", "list_order"};
+constexpr std::array<std::string_view, 19> k_job_columns{
     "datastore_id",    "job_id",         "job_name",    "job_status",          "data_access_role_arn",
     "input_s3_uri",    "output_s3_uri",  "submitted_at_ms", "ended_at_ms",     "message",
-    "progression",     "polls",          "steps_reached",   "progress_started_ms", "input_owner_account_id",
+    "progression",     "polls",          "steps_reached",   "progress_started_ms", "last_poll_ms", "input_owner_account_id",
     "import_configuration", "client_token", "list_order"};
 
 template <std::size_t N>
@@ -269,6 +273,7 @@ api::result<datastore> datastore_from_row(const statement::use& q) {
     d.progress.polls = static_cast<std::uint64_t>(q.integer(ds("polls")));
     d.progress.steps_reached = static_cast<std::uint64_t>(q.integer(ds("steps_reached")));
     d.progress.started_at = q.integer(ds("progress_started_ms"));
+    d.progress.last_polled_at = q.integer(ds("last_poll_ms"));
     if (auto s = read_steps(q.optional_text(ds("import_progression")), "jobStatus", d.import_progression); !s) {
         return s.err();
     }
@@ -291,6 +296,7 @@ api::result<import_job> job_from_row(const statement::use& q) {
     j.progress.polls = static_cast<std::uint64_t>(q.integer(job("polls")));
     j.progress.steps_reached = static_cast<std::uint64_t>(q.integer(job("steps_reached")));
     j.progress.started_at = q.integer(job("progress_started_ms"));
+    j.progress.last_polled_at = q.integer(job("last_poll_ms"));
     j.input_owner_account_id = q.optional_text(job("input_owner_account_id"));
     j.import_configuration = q.optional_text(job("import_configuration"));
     j.client_token = q.optional_text(job("client_token"));
@@ -410,14 +416,7 @@ struct store::impl {
 
     // The stored datastore, whatever its scope, or nothing.
     api::result<std::optional<datastore>> read_datastore(std::string_view datastore_id) {
-        statement::use q(find_datastore);
-        q.bind(0, datastore_id);
-        const int rc = q.step();
-        if (rc == SQLITE_DONE) return std::optional<datastore>();
-        if (rc != SQLITE_ROW) return sqlite_failure(db, "SQLite");
-        auto d = datastore_from_row(q);
-        if (!d) return d.err();
-        return std::optional<datastore>(std::move(d).value());
+        return read_one(find_datastore, {datastore_id}, datastore_from_row);
     }
 
     // The datastore as `who` sees it at `now` (time-based steps applied and stored).
@@ -452,6 +451,7 @@ struct store::impl {
         q.bind_int(ds("polls"), static_cast<std::int64_t>(d.progress.polls));
         q.bind_int(ds("steps_reached"), static_cast<std::int64_t>(d.progress.steps_reached));
         q.bind_int(ds("progress_started_ms"), d.progress.started_at);
+        q.bind_int(ds("last_poll_ms"), d.progress.last_polled_at);
         q.bind(ds("import_progression"), steps_text(d.import_progression, "jobStatus"));
         q.bind_int(ds("list_order"), d.created_at.value_or(0));
         if (q.step() != SQLITE_DONE) return sqlite_failure(db, "cannot store datastore " + d.datastore_id);
@@ -475,6 +475,7 @@ struct store::impl {
         q.bind_int(job("polls"), static_cast<std::int64_t>(j.progress.polls));
         q.bind_int(job("steps_reached"), static_cast<std::int64_t>(j.progress.steps_reached));
         q.bind_int(job("progress_started_ms"), j.progress.started_at);
+        q.bind_int(job("last_poll_ms"), j.progress.last_polled_at);
         q.bind(job("input_owner_account_id"), j.input_owner_account_id);
         q.bind(job("import_configuration"), j.import_configuration);
         q.bind(job("client_token"), j.client_token);
@@ -484,15 +485,7 @@ struct store::impl {
     }
 
     api::result<std::optional<import_job>> read_job(std::string_view datastore_id, std::string_view job_id) {
-        statement::use q(find_job);
-        q.bind(0, datastore_id);
-        q.bind(1, job_id);
-        const int rc = q.step();
-        if (rc == SQLITE_DONE) return std::optional<import_job>();
-        if (rc != SQLITE_ROW) return sqlite_failure(db, "SQLite");
-        auto j = job_from_row(q);
-        if (!j) return j.err();
-        return std::optional<import_job>(std::move(j).value());
+        return read_one(find_job, {datastore_id, job_id}, job_from_row);
     }
 
     // The job, or ResourceNotFoundException saying which of the two was not there.
@@ -689,8 +682,8 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
         {&im->upsert_job,
          "INSERT OR REPLACE INTO import_jobs (" + job_cols + ") VALUES (" + placeholders<k_job_columns.size()>() + ")"},
         {&im->update_job_progress,
-         "UPDATE import_jobs SET job_status = ?3, ended_at_ms = ?4, message = ?5, polls = ?6, steps_reached = ?7 "
-         "WHERE datastore_id = ?1 AND job_id = ?2"},
+         "UPDATE import_jobs SET job_status = ?3, ended_at_ms = ?4, message = ?5, polls = ?6, steps_reached = ?7, "
+         "last_poll_ms = ?8 WHERE datastore_id = ?1 AND job_id = ?2"},
         {&im->in_flight_jobs,
          "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND job_status IN ('SUBMITTED', 'IN_PROGRESS')"},
         {&im->list_jobs_first,
@@ -706,9 +699,11 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
         {&im->count_jobs, "SELECT count(*) FROM import_jobs"},
         {&im->count_rules, "SELECT count(*) FROM import_rules"},
         {&im->shift_job_progress,
-         "UPDATE import_jobs SET progress_started_ms = progress_started_ms + ?1 WHERE progression IS NOT NULL"},
+         "UPDATE import_jobs SET progress_started_ms = progress_started_ms + ?1, last_poll_ms = CASE last_poll_ms "
+         "WHEN 0 THEN 0 ELSE last_poll_ms + ?1 END WHERE progression IS NOT NULL"},
         {&im->shift_datastore_progress,
-         "UPDATE datastores SET progress_started_ms = progress_started_ms + ?1 WHERE progression IS NOT NULL"},
+         "UPDATE datastores SET progress_started_ms = progress_started_ms + ?1, last_poll_ms = CASE last_poll_ms "
+         "WHEN 0 THEN 0 ELSE last_poll_ms + ?1 END WHERE progression IS NOT NULL"},
         {&im->begin, "BEGIN IMMEDIATE"},
         {&im->commit, "COMMIT"},
         {&im->rollback, "ROLLBACK"},
@@ -849,6 +844,7 @@ api::result<import_job> store::poll_import_job(const scope& who, std::string_vie
     q.bind(4, j.message);
     q.bind_int(5, static_cast<std::int64_t>(j.progress.polls));
     q.bind_int(6, static_cast<std::int64_t>(j.progress.steps_reached));
+    q.bind_int(7, j.progress.last_polled_at);
     if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot record the poll of import job " + j.job_id);
     return answer;
 }

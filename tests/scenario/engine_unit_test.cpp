@@ -54,9 +54,9 @@ TEST_CASE("progression by polls: each poll answers the state before counting its
     CHECK(seen == std::vector<std::string>{"SUBMITTED", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED", "COMPLETED"});
     CHECK(job.progress.polls == 5);
     CHECK(job.progress.steps_reached == 2);
-    // COMPLETED was reached by poll 4 (at t=4000), the first poll to see it.
+    // COMPLETED dates from poll 3 (at t=3000), whose count reached it; poll 4 is the first to see it.
     REQUIRE(job.ended_at.has_value());
-    CHECK(*job.ended_at == 4000);
+    CHECK(*job.ended_at == 3000);
     CHECK(job.message == std::optional<std::string>("queued"));  // no step message: unchanged
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("progression: afterPolls 0 is reached by the first poll, and only a po
     CHECK_FALSE(store::advance(job, 20));
     CHECK(job.job_status == "IN_PROGRESS");
     CHECK(store::poll(job, 30).job_status == "COMPLETED");
-    CHECK(job.ended_at == std::optional<api::epoch_millis>(30));
+    CHECK(job.ended_at == std::optional<api::epoch_millis>(10));  // the poll that made the count
 }
 
 TEST_CASE("progression by time: reached at startedAt + afterSeconds; endedAt is that moment, not the poll's") {

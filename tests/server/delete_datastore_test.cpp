@@ -34,10 +34,10 @@ TEST_CASE("DeleteDatastore 200: DELETING, then DELETING at the first GetDatastor
         return R"(","datastoreArn":")" + datastore_arn(id) + R"(","createdAt":)" + secs(k_t0) + R"(,"updatedAt":)" +
                secs(updated) + "}}";
     };
-    // updatedAt moved to the delete, then to the poll that saw DELETED.
+    // updatedAt moved to the delete, then to the poll whose count reached DELETED.
     CHECK(s.get(datastore_target(id)).body() == prefix + "DELETING" + rest(k_t0 + 1000));
     s.clock().advance(1000);
-    CHECK(s.get(datastore_target(id)).body() == prefix + "DELETED" + rest(k_t0 + 3000));
+    CHECK(s.get(datastore_target(id)).body() == prefix + "DELETED" + rest(k_t0 + 2000));
     // Still readable and listed.
     CHECK(string_at(s.get("/datastore?datastoreStatus=DELETED"), "/datastoreSummaries/0/datastoreId") == id);
 }

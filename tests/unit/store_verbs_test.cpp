@@ -78,7 +78,7 @@ TEST_CASE("create: CREATING with times, named by its id when unnamed; ACTIVE fro
     const auto active = s->poll_datastore({}, id('a'), k_now + 20);
     CHECK(active.value().datastore_status == "ACTIVE");
     CHECK(active.value().created_at == k_now);
-    CHECK(active.value().updated_at == k_now + 20);  // reached by the poll that sees it
+    CHECK(active.value().updated_at == k_now + 10);  // the poll that made the count; seen by the next
     CHECK(hil::store::datastore_arn(active.value(), "us-east-1") ==
           "arn:aws:medical-imaging:us-east-1:123456789012:datastore/" + id('a'));
 }
@@ -169,7 +169,7 @@ TEST_CASE("start: SUBMITTED in an ACTIVE datastore, the output URI as AWS report
     CHECK(s->poll_import_job({}, id('a'), "j1", k_now + 4).value().job_status == "IN_PROGRESS");
     const auto done = s->poll_import_job({}, id('a'), "j1", k_now + 5).value();
     CHECK(done.job_status == "COMPLETED");
-    CHECK(done.ended_at == k_now + 5);  // the poll that saw it end
+    CHECK(done.ended_at == k_now + 4);  // the poll that made the count; seen by the next
     CHECK(code_of(s->start_import_job({}, job_request(id('z'), "j2"), policy(), k_now)) == error_code::resource_not_found);
 }
 
