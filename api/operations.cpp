@@ -139,9 +139,14 @@ bool declares(const operation& op, error_code code) noexcept {
     return std::find(op.errors.begin(), op.errors.end(), code) != op.errors.end();
 }
 
-bool is_label_of_any_operation(std::string_view name) noexcept {
-    return std::any_of(k_operations.begin(), k_operations.end(),
-                       [&](const operation* op) { return op->find_input(name, location::label) != nullptr; });
+std::vector<std::string_view> label_names() {
+    std::vector<std::string_view> out;
+    for (const auto* op : k_operations) {
+        for (const auto& m : op->input) {
+            if (m.where == location::label && std::find(out.begin(), out.end(), m.name) == out.end()) out.push_back(m.name);
+        }
+    }
+    return out;
 }
 
 std::optional<std::string> check_description(const operation& op) {

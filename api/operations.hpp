@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/api_error.hpp"
 #include "api/shapes.hpp"
@@ -73,9 +74,9 @@ const operation* find_operation(std::string_view name) noexcept;
 
 bool declares(const operation& op, error_code code) noexcept;
 
-// Whether `name` is a label of some served operation (fault rules and journal filters may
-// scope on it).
-bool is_label_of_any_operation(std::string_view name) noexcept;
+// Every label name of the served operations, each once, in the order first met: what fault
+// rules and journal filters may scope on.
+std::vector<std::string_view> label_names();
 
 // What is wrong with a description: a label in the template with no label member, a label
 // member missing from the template, an unknown method, a member without a shape, two members

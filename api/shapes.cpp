@@ -157,8 +157,11 @@ std::vector<std::string> violations(const shape& shape, std::string_view value) 
     }
     // A value over its maximum length is not given to the regex: the maximum is what bounds
     // the regex's work, and the length violation already refuses it.
-    const bool bounded = !shape.max_length || length <= *shape.max_length || shape.fast_match;
-    if (shape.regex && bounded && !matches_pattern(shape, value)) {
+    // A shape without a maximum (Arn, LambdaArn) still gets no regex run over a huge value: no
+    // value it admits comes near 64 KB.
+    constexpr std::size_t k_unbounded_limit = 65'536;
+    const bool bounded = shape.fast_match || (shape.max_length ? length <= *shape.max_length : length <= k_unbounded_limit);
+    if (shape.regex && ((!bounded && !shape.max_length) || (bounded && !matches_pattern(shape, value)))) {
         out.push_back("Member must satisfy regular expression pattern: " + std::string(shape.regex->documented()));
     }
     return out;

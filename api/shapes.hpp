@@ -69,6 +69,8 @@ extern const shape lambda_arn_shape;
 extern const shape tag_key_shape;             // 1..128, (?!aws:)[a-zA-Z+-=._:/]+
 extern const shape tag_value_shape;           // 0..256
 extern const shape tag_map_shape;             // TagKey -> TagValue
+// AWS's limit of tags per resource (a service quota, not a trait of TagMap).
+inline constexpr std::size_t k_max_tags_per_resource = 50;
 extern const shape tag_key_list_shape;        // 0..200 TagKey
 extern const shape max_results_shape;         // integer 1..50
 extern const shape job_status_shape;          // SUBMITTED | IN_PROGRESS | COMPLETED | FAILED

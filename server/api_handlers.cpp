@@ -7,14 +7,9 @@
 namespace hil::server {
 namespace {
 
-constexpr std::size_t k_default_page_size = 50;
 
 reply json(std::string body) { return reply{200, std::move(body)}; }
 
-std::optional<std::string> optional_body_string(const call& c, std::string_view member) {
-    const auto v = c.body_string(member);
-    return v ? std::optional<std::string>(*v) : std::nullopt;
-}
 
 // The list a nextToken belongs to: the operation, the caller's scope and every filter, so a
 // token is only good for the same list it came from.
@@ -34,7 +29,7 @@ std::string list_identity(const call& c, std::initializer_list<std::string_view>
 // The page a list call asks for. Error: ValidationException for a token this list did not issue.
 api::result<store::page_request> page_requested(const call& c, const page_tokens& tokens, const std::string& list) {
     store::page_request request;
-    request.limit = static_cast<std::size_t>(c.query_integer("maxResults").value_or(k_default_page_size));
+    if (const auto n = c.query_integer("maxResults")) request.limit = static_cast<std::size_t>(*n);  // else page_request's 50
     if (const auto token = c.query("nextToken")) {
         auto position = tokens.redeem(list, *token);
         if (!position) return api::error::validation("Invalid pagination token");
@@ -49,8 +44,7 @@ std::optional<std::string> next_token(const std::optional<std::string>& position
     return tokens.issue(list, *position);
 }
 
-std::optional<std::string> query_string(const call& c, std::string_view member) {
-    const auto v = c.query(member);
+std::optional<std::string> owned(const std::optional<std::string_view>& v) {
     return v ? std::optional<std::string>(*v) : std::nullopt;
 }
 
@@ -70,13 +64,14 @@ api::result<reply> create_datastore(const call& c, api_context& ctx) {
     store::datastore d;
     d.datastore_id = ctx.ids.next();
     d.datastore_name = std::string(c.body_string("datastoreName").value_or(""));  // empty: the store names it
-    d.kms_key_arn = optional_body_string(c, "kmsKeyArn");
-    d.lambda_authorizer_arn = optional_body_string(c, "lambdaAuthorizerArn");
-    d.lossless_storage_format = optional_body_string(c, "losslessStorageFormat");
-    d.client_token = optional_body_string(c, "clientToken");
+    d.kms_key_arn = owned(c.body_string("kmsKeyArn"));
+    d.lambda_authorizer_arn = owned(c.body_string("lambdaAuthorizerArn"));
+    d.lossless_storage_format = owned(c.body_string("losslessStorageFormat"));
+    d.client_token = owned(c.body_string("clientToken"));
     d.tags = tags_in(c.body_member("tags"));
-    if (d.tags.size() > 50) {
-        return api::error::validation("A resource can have at most 50 tags; the request has " + std::to_string(d.tags.size()));
+    if (d.tags.size() > api::k_max_tags_per_resource) {
+        return api::error::validation("A resource can have at most " + std::to_string(api::k_max_tags_per_resource) +
+                                      " tags; the request has " + std::to_string(d.tags.size()));
     }
     auto created = ctx.data.create_datastore(c.scope, std::move(d), ctx.lifecycle, c.now);
     if (!created) return created.err();
@@ -90,7 +85,7 @@ api::result<reply> get_datastore(const call& c, api_context& ctx) {
 }
 
 api::result<reply> list_datastores(const call& c, api_context& ctx) {
-    const auto status = query_string(c, "datastoreStatus");
+    const auto status = owned(c.query("datastoreStatus"));
     const auto list = list_identity(c, {status.value_or("")});
     auto request = page_requested(c, ctx.tokens, list);
     if (!request) return request.err();
@@ -117,12 +112,12 @@ api::result<reply> start_dicom_import_job(const call& c, api_context& ctx) {
     j.data_access_role_arn = std::string(c.body_string("dataAccessRoleArn").value_or(""));
     j.input_s3_uri = std::string(c.body_string("inputS3Uri").value_or(""));
     j.output_s3_uri = std::string(c.body_string("outputS3Uri").value_or(""));
-    j.input_owner_account_id = optional_body_string(c, "inputOwnerAccountId");
+    j.input_owner_account_id = owned(c.body_string("inputOwnerAccountId"));
     if (const auto* config = c.body_member("importConfiguration")) {
         // Kept as the service would keep it, so a retry that means the same is the same request.
         j.import_configuration = api::canonical_json(api::import_configuration_shape, *config);
     }
-    j.client_token = optional_body_string(c, "clientToken");
+    j.client_token = owned(c.body_string("clientToken"));
     auto started = ctx.data.start_import_job(c.scope, std::move(j), ctx.lifecycle, c.now);
     if (!started) return started.err();
     return json(start_dicom_import_job_body(started.value()));
@@ -136,7 +131,7 @@ api::result<reply> get_dicom_import_job(const call& c, api_context& ctx) {
 
 api::result<reply> list_dicom_import_jobs(const call& c, api_context& ctx) {
     const auto datastore_id = c.label("datastoreId");
-    const auto status = query_string(c, "jobStatus");
+    const auto status = owned(c.query("jobStatus"));
     const auto list = list_identity(c, {datastore_id, status.value_or("")});
     auto request = page_requested(c, ctx.tokens, list);
     if (!request) return request.err();
@@ -150,11 +145,18 @@ api::result<reply> list_dicom_import_jobs(const call& c, api_context& ctx) {
 // The datastore a resource ARN names, when it is one of the caller's datastores: the ARN's
 // account and region must be the caller's. Image sets do not exist yet, so their ARNs are
 // never found.
+api::error resource_not_found(const call& c) {
+    return api::error::resource_not_found("Resource " + api::display_value(c.label("resourceArn"), 256) + " not found");
+}
+
+// The store names a missing datastore by its id; a tag operation names the ARN it was given.
+api::error tag_error(const call& c, const api::error& err) {
+    return err.code() == api::error_code::resource_not_found ? resource_not_found(c) : err;
+}
+
 api::result<std::string> tagged_datastore(const call& c) {
     const auto arn = c.label("resourceArn");
-    const auto not_found = [&] {
-        return api::error::resource_not_found("Resource " + api::display_value(arn, 256) + " not found");
-    };
+    const auto not_found = [&] { return resource_not_found(c); };
     // arn:PARTITION:medical-imaging:REGION:ACCOUNT:datastore/ID[/imageset/ID], as the Arn pattern checked.
     std::vector<std::string_view> parts;
     std::string_view rest = arn;
@@ -167,6 +169,7 @@ api::result<std::string> tagged_datastore(const call& c) {
     // Only the standard partition is served: an aws-cn or aws-us-gov ARN names nothing here.
     if (parts[1] != "aws" || parts[3] != c.scope.region || parts[4] != c.scope.account_id) return not_found();
     constexpr std::string_view datastore_prefix = "datastore/";
+    if (parts[2] != "medical-imaging" || !rest.starts_with(datastore_prefix)) return not_found();
     rest.remove_prefix(datastore_prefix.size());
     if (rest.size() != 32) return not_found();  // an image set: none exists yet
     return std::string(rest);
@@ -176,14 +179,14 @@ api::result<reply> list_tags_for_resource(const call& c, api_context& ctx) {
     auto id = tagged_datastore(c);
     if (!id) return id.err();
     auto tags = ctx.data.tags_of(c.scope, id.value());
-    if (!tags) return tags.err();
+    if (!tags) return tag_error(c, tags.err());
     return json(tags_body(tags.value()));
 }
 
 api::result<reply> tag_resource(const call& c, api_context& ctx) {
     auto id = tagged_datastore(c);
     if (!id) return id.err();
-    if (auto s = ctx.data.tag(c.scope, id.value(), tags_in(c.body_member("tags")), c.now); !s) return s.err();
+    if (auto s = ctx.data.tag(c.scope, id.value(), tags_in(c.body_member("tags"))); !s) return tag_error(c, s.err());
     return json("{}");
 }
 
@@ -192,7 +195,7 @@ api::result<reply> untag_resource(const call& c, api_context& ctx) {
     if (!id) return id.err();
     std::vector<std::string> keys;
     for (const auto k : c.query_list("tagKeys")) keys.emplace_back(k);
-    if (auto s = ctx.data.untag(c.scope, id.value(), keys, c.now); !s) return s.err();
+    if (auto s = ctx.data.untag(c.scope, id.value(), keys); !s) return tag_error(c, s.err());
     return json("{}");
 }
 

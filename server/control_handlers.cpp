@@ -138,13 +138,8 @@ api::result<reply> requests(control_plane& p, const request& req) {
     const auto target = req.target();
     f.operation = query_param(target, "operation");
     // Any label of any operation filters: ?datastoreId=..., ?jobId=..., ?resourceArn=...
-    for (const auto* op : api::all_operations()) {
-        for (const auto& m : op->input) {
-            if (m.where != api::location::label) continue;
-            const bool seen = std::any_of(f.labels.begin(), f.labels.end(), [&](const auto& l) { return l.first == m.name; });
-            if (seen) continue;
-            if (auto v = query_param(target, m.name)) f.labels.emplace_back(std::string(m.name), std::move(*v));
-        }
+    for (const auto name : api::label_names()) {
+        if (auto v = query_param(target, name)) f.labels.emplace_back(std::string(name), std::move(*v));
     }
     if (auto s = query_param(target, "status")) {
         auto v = parse_filter<unsigned>("status", *s);

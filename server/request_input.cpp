@@ -82,16 +82,16 @@ api::status parse_body(const request& req, call& c) {
     const auto& text = req.body();
     const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
     if (blank) {
-        c.body_.SetObject();
+        c.body_json.SetObject();
         return api::ok_status();
     }
-    c.body_.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-    if (c.body_.HasParseError()) {
+    c.body_json.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    if (c.body_json.HasParseError()) {
         return api::error::serialization(std::string("The request body is not valid JSON: ") +
-                                         rapidjson::GetParseError_En(c.body_.GetParseError()) + " (at byte " +
-                                         std::to_string(c.body_.GetErrorOffset()) + ")");
+                                         rapidjson::GetParseError_En(c.body_json.GetParseError()) + " (at byte " +
+                                         std::to_string(c.body_json.GetErrorOffset()) + ")");
     }
-    if (!c.body_.IsObject()) return api::error::serialization("The request body must be a JSON object");
+    if (!c.body_json.IsObject()) return api::error::serialization("The request body must be a JSON object");
     return api::ok_status();
 }
 
@@ -99,7 +99,7 @@ api::status parse_body(const request& req, call& c) {
 
 api::status read_call_input(const request& req, call& c) {
     const auto& op = c.op;
-    c.query_values_ = query_parameters(req.target(), op);
+    c.query_values = query_parameters(req.target(), op);
     const bool has_body_members = std::any_of(op.input.begin(), op.input.end(),
                                               [](const api::input_member& m) { return m.where == api::location::body; });
     if (has_body_members) {

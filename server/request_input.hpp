@@ -16,7 +16,7 @@
 
 namespace hil::server {
 
-// Fills c.query_values_ and c.body_ from `req` and validates every member of c.op.input.
+// Fills c.query_values and c.body_json from `req` and validates every member of c.op.input.
 api::status read_call_input(const request& req, call& c);
 
 }  // namespace hil::server

@@ -75,7 +75,7 @@ std::string_view route_match::label(std::string_view name) const {
 std::optional<std::string_view> call::query(std::string_view name) const {
     const auto* m = op.find_input(name, api::location::query);
     if (!m) return std::nullopt;
-    for (const auto& [n, v] : query_values_) {
+    for (const auto& [n, v] : query_values) {
         if (n == m->on_wire()) return std::string_view(v);
     }
     return std::nullopt;
@@ -85,7 +85,7 @@ std::vector<std::string_view> call::query_list(std::string_view name) const {
     std::vector<std::string_view> out;
     const auto* m = op.find_input(name, api::location::query);
     if (!m) return out;
-    for (const auto& [n, v] : query_values_) {
+    for (const auto& [n, v] : query_values) {
         if (n == m->on_wire()) out.emplace_back(v);
     }
     return out;
@@ -101,9 +101,9 @@ std::optional<std::int64_t> call::query_integer(std::string_view name) const {
 }
 
 const rapidjson::Value* call::body_member(std::string_view name) const {
-    if (!body_.IsObject()) return nullptr;
-    const auto it = body_.FindMember(rapidjson::StringRef(name.data(), name.size()));
-    if (it == body_.MemberEnd() || it->value.IsNull()) return nullptr;
+    if (!body_json.IsObject()) return nullptr;
+    const auto it = body_json.FindMember(rapidjson::StringRef(name.data(), name.size()));
+    if (it == body_json.MemberEnd() || it->value.IsNull()) return nullptr;
     return &it->value;
 }
 
@@ -310,7 +310,11 @@ routed router::route_request(const request& req) {
         e.path = api::display_value(target_path(req.target()), 256);
         if (found) e.operation = std::string(found->op->name);
         e.labels.reserve(labels.labels.size());
-        for (const auto& [name, value] : labels.labels) e.labels.emplace_back(name, api::display_value(value, 256));
+        for (const auto& [name, value] : labels.labels) {
+            // The model's member name (static storage): an entry outlives the request.
+            const auto* member = found ? found->op->find_input(name, api::location::label) : nullptr;
+            e.labels.emplace_back(member ? member->name : std::string_view(), api::display_value(value, 256));
+        }
         e.access_key_id = std::string(out.caller);
         e.status = answer.drop ? 0 : answer.res.result_int();
         if (!answer.drop && out.result && !*out.result) e.error_type = std::string(out.result->err().info().name);

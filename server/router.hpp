@@ -72,12 +72,12 @@ public:
 class call {
 public:
     const api::operation& op;
-    const route_match& labels_;
+    const route_match& route_labels;
     const store::scope& scope;         // whose resources the call sees
     std::string_view access_key_id;    // from the SigV4 Authorization header; may be empty
     api::epoch_millis now;
 
-    std::string_view label(std::string_view name) const { return labels_.label(name); }
+    std::string_view label(std::string_view name) const { return route_labels.label(name); }
     // The first value of the query member `name` (its model name), or nothing.
     std::optional<std::string_view> query(std::string_view name) const;
     // Every value of a list query member, in order.
@@ -90,8 +90,8 @@ public:
     std::optional<std::string_view> body_string(std::string_view name) const;
 
     // Filled by the pipeline.
-    std::vector<std::pair<std::string_view, std::string>> query_values_;  // by wire name, decoded
-    rapidjson::Document body_;                                            // an object, or null
+    std::vector<std::pair<std::string_view, std::string>> query_values;  // by wire name, decoded
+    rapidjson::Document body_json;                                            // an object, or null
 };
 
 using api_handler = std::function<api::result<reply>(const call&)>;

@@ -64,7 +64,10 @@ tag_map read_tags(const object_reader& r, std::string_view member) {
         }
         tags.insert_or_assign(key, value);
     }
-    if (tags.size() > 50) fail(r.at(member), "a resource can have at most 50 tags, not " + std::to_string(tags.size()));
+    if (tags.size() > api::k_max_tags_per_resource) {
+        fail(r.at(member), "a resource can have at most " + std::to_string(api::k_max_tags_per_resource) + " tags, not " +
+                               std::to_string(tags.size()));
+    }
     return tags;
 }
 
@@ -90,18 +93,6 @@ std::string names_of(const Row* begin, const Row* end, Keep keep) {
     return out;
 }
 
-// Every label name of the served operations: the members a fault rule may scope on.
-std::vector<std::string_view> label_names() {
-    std::vector<std::string_view> out;
-    for (const auto* op : api::all_operations()) {
-        for (const auto& m : op->input) {
-            if (m.where == api::location::label && std::find(out.begin(), out.end(), m.name) == out.end()) {
-                out.push_back(m.name);
-            }
-        }
-    }
-    return out;
-}
 
 void put(json_writer& w, const char* key, std::string_view value) {
     w.Key(key);
@@ -314,7 +305,7 @@ void write_import_rule(json_writer& w, const import_rule& r) {
 fault_rule read_fault(const json& v, const place& pointer) {
     std::vector<std::string_view> allowed{"id", "operation", "accessKeyId", "error", "message", "retryAfter",
                                           "delayMs", "dropConnection", "times", "after", "probability", "seed", "fired"};
-    const auto labels = label_names();
+    const auto labels = api::label_names();
     allowed.insert(allowed.begin() + 2, labels.begin(), labels.end());
     const object_reader r(v, pointer, std::span<const std::string_view>(allowed));
     fault_rule f;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <stdexcept>
 #include <span>
 #include <string>
 #include <string_view>
@@ -71,7 +72,9 @@ public:
         : object_reader(v, where, std::span<const std::string_view>(allowed.begin(), allowed.size())) {}
     object_reader(const json& v, place where, std::span<const std::string_view> allowed) : value_(v), where_(where) {
         if (!v.IsObject()) fail(where_, "must be an object, not " + type_name(v));
-        std::uint64_t seen = 0;  // the longest allowed list (fault rules) has fewer than 64 members
+        // A bit per allowed member; the longest list (fault rules, growing with each label) must fit.
+        if (allowed.size() > 64) throw std::logic_error("object_reader: more than 64 allowed members");
+        std::uint64_t seen = 0;
         for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
             const std::string_view name(it->name.GetString(), it->name.GetStringLength());
             const auto found = std::find(allowed.begin(), allowed.end(), name);

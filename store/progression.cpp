@@ -14,11 +14,13 @@ namespace {
 bool is_terminal_job_status(std::string_view status) { return status == "COMPLETED" || status == "FAILED"; }
 
 // The shared walk: `apply(step, reached_at)` makes one reached step the resource's state.
+// `floor`: the resource's latest known moment (a job's submittedAt, a datastore's updatedAt),
+// which no step may date from before.
 template <class Apply>
 bool advance_steps(const std::vector<progression_step>& steps, progress_state& p, api::epoch_millis now, bool polling,
-                   Apply apply) {
+                   api::epoch_millis floor, Apply apply) {
     bool changed = false;
-    api::epoch_millis previous_step_at = 0;  // a step never dates from before the one it follows
+    api::epoch_millis previous_step_at = floor;  // a step never dates from before the one it follows
     while (p.steps_reached < steps.size()) {
         const auto& step = steps[p.steps_reached];
         api::epoch_millis reached_at = now;
@@ -40,7 +42,7 @@ bool advance_steps(const std::vector<progression_step>& steps, progress_state& p
 }
 
 bool advance_job(import_job& job, api::epoch_millis now, bool polling) {
-    return advance_steps(job.progression, job.progress, now, polling,
+    return advance_steps(job.progression, job.progress, now, polling, job.submitted_at.value_or(0),
                          [&](const progression_step& step, api::epoch_millis at) {
                              job.job_status = step.status;
                              if (step.message) job.message = step.message;
@@ -49,7 +51,7 @@ bool advance_job(import_job& job, api::epoch_millis now, bool polling) {
 }
 
 bool advance_datastore(datastore& d, api::epoch_millis now, bool polling) {
-    return advance_steps(d.progression, d.progress, now, polling, [&](const progression_step& step, api::epoch_millis at) {
+    return advance_steps(d.progression, d.progress, now, polling, d.updated_at.value_or(0), [&](const progression_step& step, api::epoch_millis at) {
         d.datastore_status = step.status;
         d.updated_at = at;
     });

@@ -320,11 +320,12 @@ bool in_scope(const datastore& d, const scope& who) {
 }
 
 // Where a job's outputs go, as AWS reports it: the caller's prefix, then
-// "<datastoreId>-DicomImport-<jobId>/" (after a '/' when the prefix has none, so a bare
-// bucket stays that bucket).
+// "<datastoreId>-DicomImport-<jobId>/". A bare bucket ("s3://bucket") gets its '/' first, so
+// it stays that bucket; any other prefix is used as given.
 std::string output_uri(std::string_view prefix, std::string_view datastore_id, std::string_view job_id) {
     std::string out(prefix);
-    if (out.empty() || out.back() != '/') out += '/';
+    constexpr std::string_view scheme = "s3://";
+    if (prefix.substr(scheme.size()).find('/') == std::string_view::npos) out += '/';
     out += datastore_id;
     out += "-DicomImport-";
     out += job_id;
@@ -338,7 +339,6 @@ api::error datastore_not_found(std::string_view datastore_id) {
     return api::error::resource_not_found("Datastore " + api::display_value(datastore_id) + " not found");
 }
 
-constexpr std::size_t k_max_tags = 50;
 
 }  // namespace
 
@@ -360,7 +360,7 @@ struct store::impl {
     statement find_job, job_by_token, upsert_job, update_job_progress, in_flight_jobs;
     statement list_jobs_first, list_jobs_after;
     statement all_datastores, all_jobs, all_rules, add_rule;
-    statement count_datastores, count_jobs, count_rules;
+    statement count_datastores, count_jobs, count_rules, user_tables;
     statement shift_job_progress, shift_datastore_progress;
     statement begin, commit, rollback;
 
@@ -405,6 +405,17 @@ struct store::impl {
         const int rc = sqlite3_backup_step(b, -1);
         sqlite3_backup_finish(b);
         if (rc != SQLITE_DONE) return api::error::internal(std::string(what) + ": " + sqlite3_errstr(rc));
+        return api::ok_status();
+    }
+
+    // Empties every table the schema has, read from the schema itself, so a new table cannot
+    // be forgotten by a replace.
+    api::status clear_every_table() {
+        auto tables = read_all(user_tables, {}, [](const statement::use& q) { return api::result<std::string>(q.text(0)); });
+        if (!tables) return tables.err();
+        for (const auto& t : tables.value()) {
+            if (auto s = exec(("DELETE FROM \"" + t + "\"").c_str()); !s) return s;
+        }
         return api::ok_status();
     }
 
@@ -517,7 +528,7 @@ struct store::impl {
         return count;
     }
 
-    // The one row `q` finds with `params` bound in order, decoded by `from_row`, or nothing.
+    // The one row statement `s` finds with `params` bound in order, decoded by `from_row`, or nothing.
     template <class FromRow>
     auto read_one(statement& s, std::initializer_list<std::string_view> params, FromRow from_row)
         -> api::result<std::optional<typename decltype(from_row(std::declval<const statement::use&>()))::value_type>> {
@@ -533,7 +544,7 @@ struct store::impl {
         return std::optional<item>(std::move(row).value());
     }
 
-    // Every row `q` finds with `params` bound in order, decoded by `from_row`.
+    // Every row statement `s` finds with `params` bound in order, decoded by `from_row`.
     template <class FromRow>
     auto read_all(statement& s, std::initializer_list<std::string_view> params, FromRow from_row)
         -> api::result<std::vector<typename decltype(from_row(std::declval<const statement::use&>()))::value_type>> {
@@ -695,6 +706,7 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
         {&im->all_jobs, "SELECT " + job_cols + " FROM import_jobs ORDER BY datastore_id, job_id"},
         {&im->all_rules, "SELECT input_prefix, datastore_id, job_status, message FROM import_rules ORDER BY position"},
         {&im->add_rule, "INSERT INTO import_rules (input_prefix, datastore_id, job_status, message) VALUES (?1, ?2, ?3, ?4)"},
+        {&im->user_tables, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"},
         {&im->count_datastores, "SELECT count(*) FROM datastores"},
         {&im->count_jobs, "SELECT count(*) FROM import_jobs"},
         {&im->count_rules, "SELECT count(*) FROM import_rules"},
@@ -919,7 +931,15 @@ api::result<import_job> store::start_import_job(const scope& who, import_job j, 
     if (rule) {
         // The rule decides how the job ends; the steps before the end stay as they were.
         if (j.progression.empty() || (j.progression.back().status != "COMPLETED" && j.progression.back().status != "FAILED")) {
-            j.progression.push_back({rule->job_status, 1, std::nullopt, rule->message, std::nullopt});
+            // An end one poll (or one second) after the last step, so that step is seen first.
+            progression_step end{rule->job_status, std::uint64_t{1}, std::nullopt, rule->message, std::nullopt};
+            if (!j.progression.empty() && j.progression.back().after_polls) {
+                end.after_polls = *j.progression.back().after_polls + 1;
+            } else if (!j.progression.empty()) {
+                end.after_polls.reset();
+                end.after_millis = *j.progression.back().after_millis + 1000;
+            }
+            j.progression.push_back(std::move(end));
         } else {
             j.progression.back().status = rule->job_status;
             j.progression.back().message = rule->message;
@@ -948,23 +968,22 @@ api::result<tag_map> store::tags_of(const scope& who, std::string_view datastore
     return std::move(found.value()->tags);
 }
 
-api::status store::tag(const scope& who, std::string_view datastore_id, const tag_map& tags, api::epoch_millis now) {
+api::status store::tag(const scope& who, std::string_view datastore_id, const tag_map& tags) {
     std::lock_guard lock(impl_->mutex);
     auto found = impl_->read_datastore(datastore_id);
     if (!found) return found.err();
     if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
     datastore& d = *found.value();
     for (const auto& [k, v] : tags) d.tags.insert_or_assign(k, v);
-    if (d.tags.size() > k_max_tags) {
-        return api::error::validation("A resource can have at most " + std::to_string(k_max_tags) + " tags; with these it would have " +
+    if (d.tags.size() > api::k_max_tags_per_resource) {
+        return api::error::validation("A resource can have at most " + std::to_string(api::k_max_tags_per_resource) +
+                                      " tags; with these it would have " +
                                       std::to_string(d.tags.size()));
     }
-    (void)now;
     return impl_->write_datastore(d);
 }
 
-api::status store::untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys,
-                         api::epoch_millis now) {
+api::status store::untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys) {
     std::lock_guard lock(impl_->mutex);
     auto found = impl_->read_datastore(datastore_id);
     if (!found) return found.err();
@@ -972,7 +991,6 @@ api::status store::untag(const scope& who, std::string_view datastore_id, const 
     datastore& d = *found.value();
     std::size_t removed = 0;
     for (const auto& k : keys) removed += d.tags.erase(k);
-    (void)now;
     if (removed == 0) return api::ok_status();
     return impl_->write_datastore(d);
 }
@@ -995,9 +1013,7 @@ api::status store::load(const dataset& data, load_mode mode) {
     if (auto s = impl_->exec("PRAGMA foreign_keys=OFF;"); !s) return s;
     auto done = impl_->transaction([&]() -> api::status {
         if (mode == load_mode::replace) {
-            if (auto s = impl_->exec("DELETE FROM import_jobs; DELETE FROM datastores; DELETE FROM import_rules;"); !s) {
-                return s;
-            }
+            if (auto s = impl_->clear_every_table(); !s) return s;
         }
         for (const auto& d : data.datastores) {
             if (auto s = impl_->write_datastore(d); !s) return s;

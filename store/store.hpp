@@ -120,9 +120,8 @@ public:
     // Errors: ResourceNotFoundException when the datastore is not in the scope.
     api::result<tag_map> tags_of(const scope& who, std::string_view datastore_id);
     // Adds or overwrites; ValidationException when the datastore would have more than 50 tags.
-    api::status tag(const scope& who, std::string_view datastore_id, const tag_map& tags, api::epoch_millis now);
-    api::status untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys,
-                      api::epoch_millis now);
+    api::status tag(const scope& who, std::string_view datastore_id, const tag_map& tags);
+    api::status untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys);
 
     // --- the whole dataset ---
     // Whether a datastore with this id exists, in any scope (fixture cross-checks).

@@ -221,19 +221,21 @@ TEST_CASE("Tags 404 ResourceNotFoundException: unknown datastore, other region o
         check_error(s.del(untag_target(arn, {"a"}), h), 404, "ResourceNotFoundException", message);
     };
     const std::string unknown(32, '1');
-    each_operation(datastore_arn(unknown), "Datastore " + unknown + " not found");
+    // Every miss names the ARN it was given, whatever was missing.
+    each_operation(datastore_arn(unknown), "Resource " + datastore_arn(unknown) + " not found");
     each_operation(datastore_arn(id, "eu-west-1"), "Resource " + datastore_arn(id, "eu-west-1") + " not found");
     each_operation(datastore_arn(id, "us-east-1", "999999999999"),
                    "Resource " + datastore_arn(id, "us-east-1", "999999999999") + " not found");
     // Another account's datastore, named with its own account: still not the caller's.
     each_operation(datastore_arn(std::string(32, 'c'), "us-east-1", "210987654321"),
                    "Resource " + datastore_arn(std::string(32, 'c'), "us-east-1", "210987654321") + " not found");
-    each_operation(datastore_arn(std::string(32, 'c')), "Datastore " + std::string(32, 'c') + " not found");
+    each_operation(datastore_arn(std::string(32, 'c')), "Resource " + datastore_arn(std::string(32, 'c')) + " not found");
     // The ARN of an image set (none exist yet).
     const auto image_set = datastore_arn(id) + "/imageset/" + std::string(32, 'f');
     each_operation(image_set, "Resource " + image_set + " not found");
     // A caller in eu-west-1 naming its own region does not see a us-east-1 datastore.
-    each_operation(datastore_arn(id, "eu-west-1"), "Datastore " + id + " not found", in_region("eu-west-1"));
+    each_operation(datastore_arn(id, "eu-west-1"), "Resource " + datastore_arn(id, "eu-west-1") + " not found",
+                   in_region("eu-west-1"));
     // Nothing above changed the tags.
     CHECK(s.get(tags_target(datastore_arn(id))).body() == R"({"tags":{"a":"1"}})");
 }

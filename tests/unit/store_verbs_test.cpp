@@ -262,31 +262,31 @@ TEST_CASE("pages: newest first, each item once, new items never repeat earlier o
 TEST_CASE("tags: add and overwrite, at most 50, remove, written with the datastore") {
     auto s = memory_store();
     make_active(*s, id('a'));
-    REQUIRE(s->tag({}, id('a'), {{"team", "ml"}, {"stage", "dev"}}, k_now));
-    REQUIRE(s->tag({}, id('a'), {{"stage", "prod"}}, k_now));
+    REQUIRE(s->tag({}, id('a'), {{"team", "ml"}, {"stage", "dev"}}));
+    REQUIRE(s->tag({}, id('a'), {{"stage", "prod"}}));
     CHECK(s->tags_of({}, id('a')).value() == hil::store::tag_map{{"stage", "prod"}, {"team", "ml"}});
-    REQUIRE(s->untag({}, id('a'), {"team", "absent"}, k_now));
+    REQUIRE(s->untag({}, id('a'), {"team", "absent"}));
     CHECK(s->tags_of({}, id('a')).value() == hil::store::tag_map{{"stage", "prod"}});
     hil::store::tag_map many;
     for (int i = 0; i < 50; ++i) many.emplace("k" + std::to_string(i), "v");
-    const auto too_many = s->tag({}, id('a'), many, k_now);
+    const auto too_many = s->tag({}, id('a'), many);
     CHECK(code_of(too_many) == error_code::validation);
     CHECK(too_many.err().message() == "A resource can have at most 50 tags; with these it would have 51");
     CHECK(s->tags_of({}, id('a')).value().size() == 1);  // nothing written
-    CHECK(code_of(s->tag({}, id('z'), {{"a", "b"}}, k_now)) == error_code::resource_not_found);
+    CHECK(code_of(s->tag({}, id('z'), {{"a", "b"}})) == error_code::resource_not_found);
 }
 
 TEST_CASE("reset returns every table to the marked state, datastores' lifecycles and tags included") {
     auto s = memory_store();
     make_active(*s, id('a'));
-    REQUIRE(s->tag({}, id('a'), {{"kept", "yes"}}, k_now));
+    REQUIRE(s->tag({}, id('a'), {{"kept", "yes"}}));
     hil::store::dataset rules;
     rules.import_rules = {{"s3://x/", std::nullopt, "FAILED", std::nullopt}};
     REQUIRE(s->load(rules));
     REQUIRE(s->mark_baseline(k_now));
     const auto marked = s->contents(k_now).value();
     REQUIRE(s->create_datastore({}, request(id('b')), policy(), k_now).ok());
-    REQUIRE(s->untag({}, id('a'), {"kept"}, k_now));
+    REQUIRE(s->untag({}, id('a'), {"kept"}));
     REQUIRE(s->start_import_job({}, job_request(id('a'), "j1"), policy(), k_now).ok());
     REQUIRE(s->load(rules));
     REQUIRE(s->reset_to_baseline(k_now));
@@ -351,4 +351,57 @@ TEST_CASE("progression specs as flags write them") {
         CAPTURE(bad);
         CHECK_FALSE(hil::store::parse_progression_spec(bad, hil::api::job_status_shape).ok());
     }
+}
+
+TEST_CASE("reset restarts datastores' time-based lifecycles from the reset, as jobs'") {
+    auto s = memory_store();
+    auto p = policy();
+    p.datastore_create = {{"ACTIVE", std::nullopt, 5000, std::nullopt, std::nullopt}};
+    REQUIRE(s->create_datastore({}, request(id('a')), p, k_now).ok());
+    REQUIRE(s->mark_baseline(k_now + 1000));  // 1 s into its 5 s
+    CHECK(s->poll_datastore({}, id('a'), k_now + 6000).value().datastore_status == "ACTIVE");
+    REQUIRE(s->reset_to_baseline(k_now + 60'000));
+    // As far along as at the mark: 4 s to go from the reset.
+    CHECK(s->list_datastores({}, std::nullopt, {}, k_now + 63'999).value().items.at(0).datastore_status == "CREATING");
+    CHECK(s->list_datastores({}, std::nullopt, {}, k_now + 64'000).value().items.at(0).datastore_status == "ACTIVE");
+}
+
+TEST_CASE("an import rule's end comes after the last step of a progression that does not end") {
+    auto s = memory_store();
+    auto ds = hil::test::make_datastore(id('a'));
+    ds.import_progression = {{"IN_PROGRESS", 2, std::nullopt, std::nullopt, std::nullopt}};
+    hil::store::dataset data;
+    data.datastores = {ds};
+    data.import_rules = {{"s3://bad/", std::nullopt, "FAILED", std::nullopt}};
+    REQUIRE(s->load(data));
+    REQUIRE(s->start_import_job({}, job_request(id('a'), "j", std::nullopt, "s3://bad/1/"), policy(), k_now).ok());
+    std::vector<std::string> seen;
+    for (int i = 0; i < 5; ++i) seen.push_back(s->poll_import_job({}, id('a'), "j", k_now).value().job_status);
+    CHECK(seen == std::vector<std::string>{"SUBMITTED", "SUBMITTED", "IN_PROGRESS", "FAILED", "FAILED"});
+}
+
+TEST_CASE("outputS3Uri: the caller's prefix as given, a bare bucket with its '/'") {
+    auto s = memory_store();
+    make_active(*s, id('a'));
+    auto with_key = job_request(id('a'), "j1");
+    with_key.output_s3_uri = "s3://results/run-";
+    CHECK(s->start_import_job({}, with_key, policy(), k_now).value().output_s3_uri ==
+          "s3://results/run-" + id('a') + "-DicomImport-j1/");
+    auto bare = job_request(id('a'), "j2");
+    bare.output_s3_uri = "s3://results";
+    CHECK(s->start_import_job({}, bare, policy(), k_now).value().output_s3_uri ==
+          "s3://results/" + id('a') + "-DicomImport-j2/");
+}
+
+TEST_CASE("a replace load empties every table, import rules included") {
+    auto s = memory_store();
+    make_active(*s, id('a'));
+    hil::store::dataset rules;
+    rules.import_rules = {{"s3://x/", std::nullopt, "FAILED", std::nullopt}};
+    REQUIRE(s->load(rules));
+    REQUIRE(s->load(hil::store::dataset{}, hil::store::load_mode::replace));
+    const auto c = s->counts().value();
+    CHECK(c.datastores == 0);
+    CHECK(c.jobs == 0);
+    CHECK(c.import_rules == 0);
 }
