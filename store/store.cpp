@@ -162,7 +162,10 @@ public:
     statement& operator=(const statement&) = delete;
     ~statement() { sqlite3_finalize(stmt_); }
 
+    // Replaces any statement prepared before (on another connection too).
     int prepare(sqlite3* db, const std::string& sql) {
+        sqlite3_finalize(stmt_);
+        stmt_ = nullptr;
         return sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
     }
 
@@ -347,8 +350,26 @@ std::string datastore_arn(const datastore& d, std::string_view region) {
            d.account_id + ":datastore/" + d.datastore_id;
 }
 
+// Moves every progression's clock on by `shift`, so each time-based step is as far along as it
+// was `shift` ago (a reset restarts their clocks).
+api::status shift_progressions(sqlite3* on, api::epoch_millis shift) {
+    for (const char* table : {"import_jobs", "datastores"}) {
+        const std::string sql = std::string("UPDATE ") + table +
+                                " SET progress_started_ms = progress_started_ms + ?1, last_poll_ms = CASE last_poll_ms "
+                                "WHEN 0 THEN 0 ELSE last_poll_ms + ?1 END WHERE progression IS NOT NULL";
+        sqlite3_stmt* q = nullptr;
+        if (sqlite3_prepare_v2(on, sql.c_str(), -1, &q, nullptr) != SQLITE_OK) return sqlite_failure(on, "cannot restart progressions");
+        sqlite3_bind_int64(q, 1, shift);
+        const int rc = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE) return sqlite_failure(on, "cannot restart progressions");
+    }
+    return api::ok_status();
+}
+
 struct store::impl {
-    std::mutex mutex;  // guards everything below
+    std::mutex reset_mutex;  // one mark or reset at a time; taken before `mutex`, never inside it
+    std::mutex mutex;        // guards everything below
     sqlite3* db = nullptr;
     std::string file;              // the database file; empty when in memory
     sqlite3* baseline = nullptr;   // a private in-memory copy of the marked state
@@ -361,7 +382,6 @@ struct store::impl {
     statement list_jobs_first, list_jobs_after;
     statement all_datastores, all_jobs, all_rules, add_rule;
     statement count_datastores, count_jobs, count_rules, user_tables;
-    statement shift_job_progress, shift_datastore_progress;
     statement begin, commit, rollback;
 
     ~impl() {
@@ -385,6 +405,63 @@ struct store::impl {
     api::status run(statement& s) {
         statement::use u(s);
         if (u.step() != SQLITE_DONE) return sqlite_failure(db, "SQLite");
+        return api::ok_status();
+    }
+
+    // Prepares every statement on `db` (again, after the connection was swapped by a reset).
+    api::status prepare_statements() {
+        const std::string ds_cols = column_list(k_datastore_columns);
+        const std::string job_cols = column_list(k_job_columns);
+        const std::string in_scope_sql = "account_id = ?1 AND (region = ?2 OR region = '')";
+        const std::pair<statement*, std::string> statements[] = {
+            {&find_datastore, "SELECT " + ds_cols + " FROM datastores WHERE datastore_id = ?1"},
+            {&datastore_by_token,
+             "SELECT " + ds_cols + " FROM datastores WHERE " + in_scope_sql + " AND client_token = ?3"},
+            {&datastores_in_scope, "SELECT " + ds_cols + " FROM datastores WHERE " + in_scope_sql},
+            {&upsert_datastore,
+             "INSERT INTO datastores (" + ds_cols + ") VALUES (" + placeholders<k_datastore_columns.size()>() +
+                 ") ON CONFLICT (datastore_id) DO UPDATE SET " + [] {
+                     std::string set;
+                     for (std::size_t i = 1; i < k_datastore_columns.size(); ++i) {
+                         if (i > 1) set += ", ";
+                         set += std::string(k_datastore_columns[i]) + " = excluded." + std::string(k_datastore_columns[i]);
+                     }
+                     return set;
+                 }()},
+            {&list_datastores_first,
+             "SELECT " + ds_cols + " FROM datastores ORDER BY list_order DESC, datastore_id DESC"},
+            {&list_datastores_after,
+             "SELECT " + ds_cols + " FROM datastores WHERE (list_order, datastore_id) < (?1, ?2) "
+                                   "ORDER BY list_order DESC, datastore_id DESC"},
+            {&find_job, "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND job_id = ?2"},
+            {&job_by_token, "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND client_token = ?2"},
+            {&upsert_job,
+             "INSERT OR REPLACE INTO import_jobs (" + job_cols + ") VALUES (" + placeholders<k_job_columns.size()>() + ")"},
+            {&update_job_progress,
+             "UPDATE import_jobs SET job_status = ?3, ended_at_ms = ?4, message = ?5, polls = ?6, steps_reached = ?7, "
+             "last_poll_ms = ?8 WHERE datastore_id = ?1 AND job_id = ?2"},
+            {&in_flight_jobs,
+             "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND job_status IN ('SUBMITTED', 'IN_PROGRESS')"},
+            {&list_jobs_first,
+             "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 ORDER BY list_order DESC, job_id DESC"},
+            {&list_jobs_after,
+             "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND (list_order, job_id) < (?2, ?3) "
+                                    "ORDER BY list_order DESC, job_id DESC"},
+            {&all_datastores, "SELECT " + ds_cols + " FROM datastores ORDER BY datastore_id"},
+            {&all_jobs, "SELECT " + job_cols + " FROM import_jobs ORDER BY datastore_id, job_id"},
+            {&all_rules, "SELECT input_prefix, datastore_id, job_status, message FROM import_rules ORDER BY position"},
+            {&add_rule, "INSERT INTO import_rules (input_prefix, datastore_id, job_status, message) VALUES (?1, ?2, ?3, ?4)"},
+            {&user_tables, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"},
+            {&count_datastores, "SELECT count(*) FROM datastores"},
+            {&count_jobs, "SELECT count(*) FROM import_jobs"},
+            {&count_rules, "SELECT count(*) FROM import_rules"},
+            {&begin, "BEGIN IMMEDIATE"},
+            {&commit, "COMMIT"},
+            {&rollback, "ROLLBACK"},
+        };
+        for (const auto& [stmt, text] : statements) {
+            if (stmt->prepare(db, text) != SQLITE_OK) return sqlite_failure(db, "cannot prepare statement");
+        }
         return api::ok_status();
     }
 
@@ -665,64 +742,7 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
     if (auto s = im->exec(k_indexes); !s) return api::error::internal("cannot create indexes in " + where + ": " + s.err().message());
     if (auto s = im->exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str()); !s) return s.err();
 
-    const std::string ds_cols = column_list(k_datastore_columns);
-    const std::string job_cols = column_list(k_job_columns);
-    const std::string in_scope_sql = "account_id = ?1 AND (region = ?2 OR region = '')";
-    const std::pair<statement*, std::string> statements[] = {
-        {&im->find_datastore, "SELECT " + ds_cols + " FROM datastores WHERE datastore_id = ?1"},
-        {&im->datastore_by_token,
-         "SELECT " + ds_cols + " FROM datastores WHERE " + in_scope_sql + " AND client_token = ?3"},
-        {&im->datastores_in_scope, "SELECT " + ds_cols + " FROM datastores WHERE " + in_scope_sql},
-        {&im->upsert_datastore,
-         "INSERT INTO datastores (" + ds_cols + ") VALUES (" + placeholders<k_datastore_columns.size()>() +
-             ") ON CONFLICT (datastore_id) DO UPDATE SET " + [] {
-                 std::string set;
-                 for (std::size_t i = 1; i < k_datastore_columns.size(); ++i) {
-                     if (i > 1) set += ", ";
-                     set += std::string(k_datastore_columns[i]) + " = excluded." + std::string(k_datastore_columns[i]);
-                 }
-                 return set;
-             }()},
-        {&im->list_datastores_first,
-         "SELECT " + ds_cols + " FROM datastores ORDER BY list_order DESC, datastore_id DESC"},
-        {&im->list_datastores_after,
-         "SELECT " + ds_cols + " FROM datastores WHERE (list_order, datastore_id) < (?1, ?2) "
-                               "ORDER BY list_order DESC, datastore_id DESC"},
-        {&im->find_job, "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND job_id = ?2"},
-        {&im->job_by_token, "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND client_token = ?2"},
-        {&im->upsert_job,
-         "INSERT OR REPLACE INTO import_jobs (" + job_cols + ") VALUES (" + placeholders<k_job_columns.size()>() + ")"},
-        {&im->update_job_progress,
-         "UPDATE import_jobs SET job_status = ?3, ended_at_ms = ?4, message = ?5, polls = ?6, steps_reached = ?7, "
-         "last_poll_ms = ?8 WHERE datastore_id = ?1 AND job_id = ?2"},
-        {&im->in_flight_jobs,
-         "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND job_status IN ('SUBMITTED', 'IN_PROGRESS')"},
-        {&im->list_jobs_first,
-         "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 ORDER BY list_order DESC, job_id DESC"},
-        {&im->list_jobs_after,
-         "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND (list_order, job_id) < (?2, ?3) "
-                                "ORDER BY list_order DESC, job_id DESC"},
-        {&im->all_datastores, "SELECT " + ds_cols + " FROM datastores ORDER BY datastore_id"},
-        {&im->all_jobs, "SELECT " + job_cols + " FROM import_jobs ORDER BY datastore_id, job_id"},
-        {&im->all_rules, "SELECT input_prefix, datastore_id, job_status, message FROM import_rules ORDER BY position"},
-        {&im->add_rule, "INSERT INTO import_rules (input_prefix, datastore_id, job_status, message) VALUES (?1, ?2, ?3, ?4)"},
-        {&im->user_tables, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"},
-        {&im->count_datastores, "SELECT count(*) FROM datastores"},
-        {&im->count_jobs, "SELECT count(*) FROM import_jobs"},
-        {&im->count_rules, "SELECT count(*) FROM import_rules"},
-        {&im->shift_job_progress,
-         "UPDATE import_jobs SET progress_started_ms = progress_started_ms + ?1, last_poll_ms = CASE last_poll_ms "
-         "WHEN 0 THEN 0 ELSE last_poll_ms + ?1 END WHERE progression IS NOT NULL"},
-        {&im->shift_datastore_progress,
-         "UPDATE datastores SET progress_started_ms = progress_started_ms + ?1, last_poll_ms = CASE last_poll_ms "
-         "WHEN 0 THEN 0 ELSE last_poll_ms + ?1 END WHERE progression IS NOT NULL"},
-        {&im->begin, "BEGIN IMMEDIATE"},
-        {&im->commit, "COMMIT"},
-        {&im->rollback, "ROLLBACK"},
-    };
-    for (const auto& [stmt, text] : statements) {
-        if (stmt->prepare(im->db, text) != SQLITE_OK) return sqlite_failure(im->db, "cannot prepare statement");
-    }
+    if (auto s = im->prepare_statements(); !s) return s.err();
     return std::unique_ptr<store>(new store(std::move(im)));
 }
 
@@ -1077,6 +1097,7 @@ api::result<store_counts> store::counts() {
 }
 
 api::status store::mark_baseline(api::epoch_millis now) {
+    std::lock_guard one_reset(impl_->reset_mutex);
     std::lock_guard lock(impl_->mutex);
     if (!impl_->baseline) {
         if (sqlite3_open_v2(":memory:", &impl_->baseline, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
@@ -1106,21 +1127,51 @@ api::status store::mark_baseline(api::epoch_millis now) {
 }
 
 api::status store::reset_to_baseline(api::epoch_millis now) {
-    std::lock_guard lock(impl_->mutex);
-    if (!impl_->baseline_marked) return api::ok_status();
-    const api::epoch_millis shift = now - impl_->baseline_at;
-    if (!impl_->changed_since_mark && shift == 0) return api::ok_status();  // nothing to restore
-    // Even with no row changed, time has moved time-based progressions on: their clocks restart.
-    if (auto s = impl_->note_change(); !s) return s;
-    if (auto s = impl_->copy_database(impl_->db, impl_->baseline, "cannot restore the baseline"); !s) return s;
-    return impl_->transaction([&]() -> api::status {
-        for (statement* shift_stmt : {&impl_->shift_job_progress, &impl_->shift_datastore_progress}) {
-            statement::use q(*shift_stmt);
-            q.bind_int(0, shift);
-            if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot restart progressions");
+    std::lock_guard one_reset(impl_->reset_mutex);
+    api::epoch_millis shift = 0;
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (!impl_->baseline_marked) return api::ok_status();
+        shift = now - impl_->baseline_at;
+        if (!impl_->changed_since_mark && shift == 0) return api::ok_status();  // nothing to restore
+        if (!impl_->file.empty()) {
+            // A file is restored in place, under the lock: other calls wait for the copy.
+            if (auto s = impl_->copy_database(impl_->db, impl_->baseline, "cannot restore the baseline"); !s) return s;
+            return impl_->transaction([&] { return shift_progressions(impl_->db, shift); });
         }
-        return api::ok_status();
-    });
+    }
+    // In memory, the restored database is built beside the serving one while other calls go on
+    // (the baseline is only written by mark_baseline, which reset_mutex keeps out), then swapped
+    // in: the store is held only for the swap, not for a copy of a million jobs.
+    sqlite3* fresh = nullptr;
+    if (sqlite3_open_v2(":memory:", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        const auto failure = sqlite_failure(fresh, "cannot open the restored database");
+        sqlite3_close_v2(fresh);
+        return failure;
+    }
+    sqlite3_extended_result_codes(fresh, 1);
+    auto built = impl_->copy_database(fresh, impl_->baseline, "cannot restore the baseline");
+    if (built) built = impl::exec_on(fresh, "PRAGMA foreign_keys=ON;");
+    if (built) built = shift_progressions(fresh, shift);
+    if (!built) {
+        sqlite3_close_v2(fresh);
+        return built;
+    }
+    sqlite3* old = nullptr;
+    {
+        std::lock_guard lock(impl_->mutex);
+        old = impl_->db;
+        impl_->db = fresh;
+        if (auto s = impl_->prepare_statements(); !s) {
+            impl_->db = old;
+            (void)impl_->prepare_statements();
+            sqlite3_close_v2(fresh);
+            return s;
+        }
+        impl_->changed_since_mark = true;  // the clocks moved, so a later reset must copy again
+    }
+    sqlite3_close_v2(old);  // its statements were finalized by the prepares above
+    return api::ok_status();
 }
 
 }  // namespace hil::store

@@ -14,7 +14,9 @@
 // it. Both are page-level copies of the whole database (SQLite's backup API, so no table can
 // be forgotten) into and out of a private in-memory database. The mark is taken at start-up,
 // before the server listens, so no client's request ever waits for it; it costs the store's
-// size in memory once more.
+// size in memory once more. An in-memory store is reset by building the restored database
+// beside the serving one and swapping it in, so other calls wait only for the swap; a file
+// is restored in place, under the lock.
 #pragma once
 
 #include <cstdint>
