@@ -29,9 +29,6 @@ std::string uuid_request_ids::next() {
     return std::string(out, 36);
 }
 
-}  // namespace hil::server
-
-namespace hil::server {
 
 resource_ids::resource_ids() : draws_((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
 

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <random>
 #include <string>
 
 namespace hil::server {
@@ -27,12 +29,6 @@ private:
     std::atomic<std::uint64_t> counter_{0};
 };
 
-}  // namespace hil::server
-
-#include <mutex>
-#include <random>
-
-namespace hil::server {
 
 // The ids of resources the API creates (datastores, import jobs): 32 lower-case hex digits,
 // as AWS's look, drawn from a generator seeded once per process (or by the caller, so a test

@@ -20,9 +20,6 @@ std::string_view access_key_id(std::string_view authorization) {
     return key;
 }
 
-}  // namespace hil::server
-
-namespace hil::server {
 
 std::string_view credential_region(std::string_view authorization) {
     const auto key = access_key_id(authorization);

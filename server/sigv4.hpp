@@ -11,9 +11,6 @@ namespace hil::server {
 // or empty when the header is absent or not of that shape. The result views into `authorization`.
 std::string_view access_key_id(std::string_view authorization);
 
-}  // namespace hil::server
-
-namespace hil::server {
 
 // The region of the credential scope in the same header ("us-east-1" above), or empty when
 // the header is absent, not of that shape, or the region is not lower-case letters, digits

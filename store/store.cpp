@@ -497,23 +497,28 @@ struct store::impl {
     }
 
     // Every write calls this first, so a reset knows whether there is anything to restore.
-    api::status note_change() {
-        changed_since_mark = true;
-        return api::ok_status();
-    }
+    void note_change() { changed_since_mark = true; }
 
     // The stored datastore, whatever its scope, or nothing.
     api::result<std::optional<datastore>> read_datastore(std::string_view datastore_id) {
         return read_one(find_datastore, {datastore_id}, datastore_from_row);
     }
 
-    // The datastore as `who` sees it at `now` (time-based steps applied and stored).
-    // Error: ResourceNotFoundException when it is not there or not in the scope.
-    api::result<datastore> visible_datastore(const scope& who, std::string_view datastore_id, api::epoch_millis now) {
+    // The stored datastore, as stored. Error: ResourceNotFoundException when it is not there
+    // or not in the scope.
+    api::result<datastore> scoped_datastore(const scope& who, std::string_view datastore_id) {
         auto found = read_datastore(datastore_id);
         if (!found) return found.err();
         if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
-        datastore& d = *found.value();
+        return std::move(*found.value());
+    }
+
+    // The datastore as `who` sees it at `now` (time-based steps applied and stored).
+    // Error: ResourceNotFoundException when it is not there or not in the scope.
+    api::result<datastore> visible_datastore(const scope& who, std::string_view datastore_id, api::epoch_millis now) {
+        auto found = scoped_datastore(who, datastore_id);
+        if (!found) return found.err();
+        datastore& d = found.value();
         if (advance(d, now)) {
             if (auto s = write_datastore(d); !s) return s.err();
         }
@@ -521,7 +526,7 @@ struct store::impl {
     }
 
     api::status write_datastore(const datastore& d) {
-        if (auto s = note_change(); !s) return s;
+        note_change();
         statement::use q(upsert_datastore);
         q.bind(ds("datastore_id"), d.datastore_id);
         q.bind(ds("datastore_name"), d.datastore_name);
@@ -547,7 +552,7 @@ struct store::impl {
     }
 
     api::status write_job(const import_job& j) {
-        if (auto s = note_change(); !s) return s;
+        note_change();
         statement::use q(upsert_job);
         q.bind(job("datastore_id"), j.datastore_id);
         q.bind(job("job_id"), j.job_id);
@@ -580,9 +585,7 @@ struct store::impl {
     api::result<import_job> visible_job(const scope& who, std::string_view datastore_id, std::string_view job_id) {
         auto found = read_job(datastore_id, job_id);
         if (!found) return found.err();
-        auto owner = read_datastore(datastore_id);
-        if (!owner) return owner.err();
-        if (!owner.value() || !in_scope(*owner.value(), who)) return datastore_not_found(datastore_id);
+        if (auto owner = scoped_datastore(who, datastore_id); !owner) return owner.err();
         if (!found.value()) {
             return api::error::resource_not_found("Import job " + api::display_value(job_id) + " not found in datastore " +
                                                   std::string(datastore_id));
@@ -750,10 +753,9 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
 
 api::result<datastore> store::poll_datastore(const scope& who, std::string_view datastore_id, api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
-    auto found = impl_->read_datastore(datastore_id);
+    auto found = impl_->scoped_datastore(who, datastore_id);
     if (!found) return found.err();
-    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
-    datastore& d = *found.value();
+    datastore& d = found.value();
     if (d.progression.empty()) return std::move(d);  // nothing to count: no write
     datastore answer = poll(d, now);
     if (auto s = impl_->write_datastore(d); !s) return s.err();
@@ -862,12 +864,10 @@ api::result<import_job> store::poll_import_job(const scope& who, std::string_vie
     if (!found) return found.err();
     if (!found.value()) return impl_->visible_job(who, datastore_id, job_id);  // which of the two is missing
     import_job& j = *found.value();
-    auto owner = impl_->read_datastore(datastore_id);
-    if (!owner) return owner.err();
-    if (!owner.value() || !in_scope(*owner.value(), who)) return datastore_not_found(datastore_id);
+    if (auto owner = impl_->scoped_datastore(who, datastore_id); !owner) return owner.err();
     if (j.progression.empty()) return std::move(j);  // nothing to count: no write
     import_job answer = poll(j, now);
-    if (auto s = impl_->note_change(); !s) return s.err();
+    impl_->note_change();
     statement::use q(impl_->update_job_progress);
     q.bind(0, j.datastore_id);
     q.bind(1, j.job_id);
@@ -885,9 +885,7 @@ api::result<page<import_job>> store::list_import_jobs(const scope& who, std::str
                                                       const std::optional<std::string>& status,
                                                       const page_request& request, api::epoch_millis now) {
     std::lock_guard lock(impl_->mutex);
-    auto owner = impl_->read_datastore(datastore_id);
-    if (!owner) return owner.err();
-    if (!owner.value() || !in_scope(*owner.value(), who)) return datastore_not_found(datastore_id);
+    if (auto owner = impl_->scoped_datastore(who, datastore_id); !owner) return owner.err();
     return impl_->read_page<import_job>(
         impl_->list_jobs_first, impl_->list_jobs_after, datastore_id, request,
         [](const statement::use& q) { return job_from_row(q); },
@@ -982,18 +980,16 @@ api::result<import_job> store::start_import_job(const scope& who, import_job j, 
 
 api::result<tag_map> store::tags_of(const scope& who, std::string_view datastore_id) {
     std::lock_guard lock(impl_->mutex);
-    auto found = impl_->read_datastore(datastore_id);
+    auto found = impl_->scoped_datastore(who, datastore_id);
     if (!found) return found.err();
-    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
-    return std::move(found.value()->tags);
+    return std::move(found.value().tags);
 }
 
 api::status store::tag(const scope& who, std::string_view datastore_id, const tag_map& tags) {
     std::lock_guard lock(impl_->mutex);
-    auto found = impl_->read_datastore(datastore_id);
+    auto found = impl_->scoped_datastore(who, datastore_id);
     if (!found) return found.err();
-    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
-    datastore& d = *found.value();
+    datastore& d = found.value();
     for (const auto& [k, v] : tags) d.tags.insert_or_assign(k, v);
     if (d.tags.size() > api::k_max_tags_per_resource) {
         return api::error::validation("A resource can have at most " + std::to_string(api::k_max_tags_per_resource) +
@@ -1005,10 +1001,9 @@ api::status store::tag(const scope& who, std::string_view datastore_id, const ta
 
 api::status store::untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys) {
     std::lock_guard lock(impl_->mutex);
-    auto found = impl_->read_datastore(datastore_id);
+    auto found = impl_->scoped_datastore(who, datastore_id);
     if (!found) return found.err();
-    if (!found.value() || !in_scope(*found.value(), who)) return datastore_not_found(datastore_id);
-    datastore& d = *found.value();
+    datastore& d = found.value();
     std::size_t removed = 0;
     for (const auto& k : keys) removed += d.tags.erase(k);
     if (removed == 0) return api::ok_status();
@@ -1026,7 +1021,7 @@ api::result<bool> store::has_datastore(std::string_view datastore_id) {
 
 api::status store::load(const dataset& data, load_mode mode) {
     std::lock_guard lock(impl_->mutex);
-    if (auto s = impl_->note_change(); !s) return s;
+    impl_->note_change();
     // SQLite's own foreign-key check costs a datastore look-up per inserted job; the jobs of a
     // load come in runs of a few datastores, so they are checked here once per run instead.
     // The pragma cannot change inside a transaction, hence out here.
