@@ -53,7 +53,7 @@ tag_map read_tags(const object_reader& r, std::string_view member) {
     if (!v->IsObject()) fail(r.at(member), "must be an object of tag keys to values, not " + type_name(*v));
     for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
         const std::string key(it->name.GetString(), it->name.GetStringLength());
-        const std::string where = r.at(member) + "/" + key;
+        const std::string where = r.at(member) + "/" + api::display_value(key);  // clipped: the key is the input's
         if (!it->value.IsString()) fail(where, "must be a string, not " + type_name(it->value));
         const std::string value(it->value.GetString(), it->value.GetStringLength());
         if (const auto k = api::violations(api::tag_key_shape, key); !k.empty()) {

@@ -81,7 +81,8 @@ public:
             if (found == allowed.end()) {
                 std::string expected;
                 for (const auto a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
-                fail(at(name), "unknown member (expected one of: " + expected + ")");
+                // The name is the input's, so its place shows it clipped: the message stays bounded.
+                fail(at(api::display_value(name)), "unknown member (expected one of: " + expected + ")");
             }
             const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(found - allowed.begin());
             if (seen & bit) fail(at(name), "member given twice");

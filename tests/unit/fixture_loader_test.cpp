@@ -215,6 +215,10 @@ TEST_CASE("unknown members are refused, at the top and inside items") {
     CHECK(in_job.find("fixture t.json: /jobs/0/jobname: unknown member (expected one of: jobId, datastoreId, jobName") == 0);
     const auto in_ds = failure(doc(with(datastore_json(k_ds_a), "{", R"({"extra": 1, )"), ""));
     CHECK(in_ds.find("fixture t.json: /datastores/0/extra: unknown member") == 0);
+    // The name is the input's: its place shows it clipped, so the message stays bounded.
+    const auto long_name = failure(R"({")" + std::string(8000, 'x') + R"(": 1})");
+    CHECK(long_name.find("/" + std::string(64, 'x') + "...: unknown member") != std::string::npos);
+    CHECK(long_name.size() < 1024);
 }
 
 TEST_CASE("a member given twice is refused") {
