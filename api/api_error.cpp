@@ -7,7 +7,7 @@ namespace {
 
 // Statuses and fault sides from the service model; retryable follows what JS v3 and
 // botocore standard mode do with that status (contract section 6).
-constexpr std::array<error_info, 13> k_errors{{
+constexpr std::array<error_info, 18> k_errors{{
     {error_code::validation, "ValidationException", 400, fault_side::client, false, true,
      "The input fails to satisfy the constraints set by the service."},
     {error_code::access_denied, "AccessDeniedException", 403, fault_side::client, false, true,
@@ -34,6 +34,17 @@ constexpr std::array<error_info, 13> k_errors{{
      "The control API needs the header 'Authorization: Bearer <token>' with the server's --admin-token."},
     {error_code::serialization, "SerializationException", 400, fault_side::client, false, false,
      "The request body could not be read as the operation's JSON input."},
+    {error_code::missing_authentication_token, "MissingAuthenticationTokenException", 403, fault_side::client, false,
+     false, "Missing Authentication Token"},
+    {error_code::incomplete_signature, "IncompleteSignatureException", 403, fault_side::client, false, false,
+     "The request signature does not conform to AWS standards."},
+    {error_code::invalid_signature, "InvalidSignatureException", 403, fault_side::client, false, false,
+     "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
+     "Key and signing method. Consult the service documentation for details."},
+    {error_code::unrecognized_client, "UnrecognizedClientException", 403, fault_side::client, false, false,
+     "The security token included in the request is invalid."},
+    {error_code::expired_token, "ExpiredTokenException", 403, fault_side::client, false, false,
+     "The security token included in the request is expired"},
 }};
 
 constexpr bool table_is_in_enum_order() {
@@ -43,7 +54,7 @@ constexpr bool table_is_in_enum_order() {
     return true;
 }
 static_assert(table_is_in_enum_order(), "k_errors must list every error_code once, in declaration order");
-static_assert(static_cast<std::size_t>(error_code::serialization) + 1 == k_errors.size(),
+static_assert(static_cast<std::size_t>(error_code::expired_token) + 1 == k_errors.size(),
               "every error_code needs a row in k_errors");
 
 }  // namespace

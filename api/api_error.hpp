@@ -4,7 +4,8 @@
 // The first seven are the modeled errors of AWS HealthImaging (botocore service-2.json);
 // real SDKs map them by the `x-amzn-ErrorType` header onto their own exception classes.
 // The rest are the protocol-level answers an AWS front door gives before an operation runs
-// (SerializationException: a body that is not JSON, or a member of the wrong JSON type).
+// (SerializationException: a body that is not JSON, or a member of the wrong JSON type;
+// the five 403s of SigV4 authentication, in the names and words AWS's front door uses).
 // Thread safety: everything here is immutable and safe to use from any thread.
 #pragma once
 
@@ -28,6 +29,11 @@ enum class error_code {
     header_fields_too_large,
     unauthorized,
     serialization,
+    missing_authentication_token,
+    incomplete_signature,
+    invalid_signature,
+    unrecognized_client,
+    expired_token,
 };
 
 enum class fault_side { client, server };

@@ -109,6 +109,18 @@ const std::vector<option_def>& options() {
              if (v.empty()) throw flag_error{std::string(w) + ": the token must not be empty"};
              c.admin_token = std::string(v);
          }},
+        {"--auth", "HIL_AUTH", "MODE",
+         "off (default: any request is served, signed or not) or sigv4 (every API call needs a valid AWS Signature "
+         "Version 4 of a known credential)",
+         [](config& c, std::string_view w, std::string_view v) {
+             if (v == "off") {
+                 c.auth = auth_mode::off;
+             } else if (v == "sigv4") {
+                 c.auth = auth_mode::sigv4;
+             } else {
+                 throw flag_error{std::string(w) + ": '" + std::string(v) + "' is not off or sigv4"};
+             }
+         }},
         {"--throttle", "HIL_THROTTLE", "MODE",
          "off (default), aws (each operation's documented quota, e.g. GetDICOMImportJob 25/s, burst 50), or RATE[:BURST] per second",
          [](config& c, std::string_view w, std::string_view v) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "server/caller.hpp"
 #include "server/logger.hpp"
 #include "server/server_options.hpp"
 #include "server/throttle.hpp"
@@ -20,6 +21,7 @@ struct config {
     log_level level = log_level::info;
     bool admin = true;                 // serve the control API under /_emulator/
     std::string admin_token;           // when set, the control API needs "Authorization: Bearer <token>"
+    auth_mode auth = auth_mode::off;   // --auth: whether API calls must be signed (SigV4)
     throttle_policy throttling;        // --throttle
     std::size_t journal_size = 10'000; // request journal entries kept; 0 turns it off
     store::lifecycle_policy lifecycle = default_lifecycle();  // resources made through the API

@@ -43,15 +43,61 @@ api::result<reply> counts_reply(control_plane& p, std::string_view status) {
     w.Uint64(counts.value().import_rules);
     w.Key("faults");
     w.Uint64(p.faults.size());
+    const auto access = p.access.snapshot();
+    w.Key("credentials");
+    w.Uint64(access->credentials.size());
+    w.Key("policies");
+    w.Uint64(access->policies.size());
     w.EndObject();
     return json_reply(200, buffer);
 }
 
-api::result<reply> reset(control_plane& p) {
-    if (auto s = p.data.reset_to_baseline(p.clock.now()); !s) return s.err();
-    p.faults.replace(p.startup_faults);
-    p.journal.clear();
-    p.limiter.clear();
+// ?accountId=...&region=...: the namespaces a reset, state or journal call narrows to.
+api::result<store::namespace_filter> namespace_of(const request& req) {
+    store::namespace_filter only;
+    only.account_id = query_param(req.target(), "accountId");
+    only.region = query_param(req.target(), "region");
+    if (only.account_id && api::violations(api::aws_account_id_shape, *only.account_id).size() != 0) {
+        return api::error::validation("accountId must be 12 digits, not '" + api::display_value(*only.account_id) + "'");
+    }
+    if (only.region) {
+        const bool ok = !only.region->empty() && only.region->size() <= 32 &&
+                        std::all_of(only.region->begin(), only.region->end(), [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                        });
+        if (!ok) return api::error::validation("region must be a region name such as us-east-1, not '" + api::display_value(*only.region) + "'");
+    }
+    return only;
+}
+
+// Whether a fault rule is scripted for the namespaces `only` names (a rule naming none is everyone's).
+bool fault_in(const store::fault_rule& f, const store::namespace_filter& only) {
+    if (!f.account_id && !f.region) return false;
+    return (!only.account_id || f.account_id == only.account_id) && (!only.region || f.region == only.region);
+}
+
+api::result<reply> reset(control_plane& p, const request& req) {
+    auto only = namespace_of(req);
+    if (!only) return only.err();
+    if (only.value().everything()) {
+        if (auto s = p.data.reset_to_baseline(p.clock.now()); !s) return s.err();
+        p.faults.replace(p.startup_faults);
+        p.access.replace(p.startup_credentials, p.startup_policies);
+        p.journal.clear();
+        p.limiter.clear();
+        return counts_reply(p, "reset");
+    }
+    const auto& ns = only.value();
+    if (auto s = p.data.reset_namespace(ns, p.clock.now()); !s) return s.err();
+    std::vector<store::fault_rule> restored;
+    for (const auto& f : p.startup_faults) {
+        if (fault_in(f, ns)) restored.push_back(f);
+    }
+    p.faults.replace_where([&](const store::fault_rule& f) { return fault_in(f, ns); }, std::move(restored));
+    journal_filter entries;
+    entries.account_id = ns.account_id;
+    entries.region = ns.region;
+    p.journal.clear(entries);
     return counts_reply(p, "reset");
 }
 
@@ -67,8 +113,9 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
     if (!doc) return doc.err();
     const auto& d = doc.value();
     const auto loaded_datastores = d.datastores.size(), loaded_jobs = d.jobs.size(),
-               loaded_rules = d.import_rules.size(), loaded_faults = d.faults.size();
-    if (auto s = store::apply_fixtures({std::move(doc).value()}, p.data, p.faults, mode); !s) return s.err();
+               loaded_rules = d.import_rules.size(), loaded_faults = d.faults.size(),
+               loaded_credentials = d.credentials.size(), loaded_policies = d.policies.size();
+    if (auto s = store::apply_fixtures({std::move(doc).value()}, {p.data, p.faults, p.access}, mode); !s) return s.err();
     rapidjson::StringBuffer buffer;
     json_writer w(buffer);
     w.StartObject();
@@ -83,30 +130,72 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
     w.Uint64(loaded_rules);
     w.Key("faults");
     w.Uint64(loaded_faults);
+    w.Key("credentials");
+    w.Uint64(loaded_credentials);
+    w.Key("policies");
+    w.Uint64(loaded_policies);
     w.EndObject();
     w.EndObject();
     return json_reply(200, buffer);
 }
 
-api::result<reply> state(control_plane& p) {
-    auto contents = p.data.contents(p.clock.now());
+api::result<reply> state(control_plane& p, const request& req) {
+    auto only = namespace_of(req);
+    if (!only) return only.err();
+    const auto& ns = only.value();
+    auto contents = p.data.contents(p.clock.now(), ns);
     if (!contents) return contents.err();
-    return reply{200, store::write_fixture(contents.value(), p.faults.list())};
+    if (ns.everything()) {
+        return reply{200, store::write_fixture(contents.value(), p.faults.list(), p.access.credentials(), p.access.policies())};
+    }
+    auto faults = p.faults.list();
+    std::erase_if(faults, [&](const store::fault_rule& f) { return !fault_in(f, ns); });
+    return reply{200, store::write_fixture(contents.value(), faults)};
 }
 
-std::string faults_json(const std::vector<store::fault_rule>& rules) {
+// {"<member>": [...]}, each item written by `write`.
+template <class Item>
+std::string list_json(const char* member, const std::vector<Item>& items, std::string (*write)(const Item&)) {
     rapidjson::StringBuffer buffer;
     json_writer w(buffer);
     w.StartObject();
-    w.Key("faults");
+    w.Key(member);
     w.StartArray();
-    for (const auto& r : rules) {
-        const auto text = store::write_fault_rule(r);
+    for (const auto& item : items) {
+        const auto text = write(item);
         w.RawValue(text.data(), text.size(), rapidjson::kObjectType);
     }
     w.EndArray();
     w.EndObject();
     return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string credentials_json(const std::vector<store::credential>& items) {
+    return list_json("credentials", items, &store::write_credential);
+}
+
+std::string policies_json(const std::vector<store::access_policy>& items) {
+    return list_json("policies", items, &store::write_policy);
+}
+
+api::result<reply> add_credentials(control_plane& p, const request& req) {
+    auto read = store::parse_credentials(req.body(), "(request body)");
+    if (!read) return read.err();
+    auto added = read.value();
+    p.access.put_credentials(std::move(read).value());
+    return reply{201, credentials_json(added)};
+}
+
+api::result<reply> add_policies(control_plane& p, const request& req) {
+    auto read = store::parse_policies(req.body(), "(request body)");
+    if (!read) return read.err();
+    auto added = p.access.add_policies(std::move(read).value());
+    if (!added) return added.err();
+    return reply{201, policies_json(added.value())};
+}
+
+std::string faults_json(const std::vector<store::fault_rule>& rules) {
+    return list_json("faults", rules, &store::write_fault_rule);
 }
 
 api::result<reply> add_faults(control_plane& p, const request& req) {
@@ -137,6 +226,10 @@ api::result<reply> requests(control_plane& p, const request& req) {
     journal_filter f;
     const auto target = req.target();
     f.operation = query_param(target, "operation");
+    auto only = namespace_of(req);
+    if (!only) return only.err();
+    f.account_id = only.value().account_id;
+    f.region = only.value().region;
     // Any label of any operation filters: ?datastoreId=..., ?jobId=..., ?resourceArn=...
     for (const auto name : api::label_names()) {
         if (auto v = query_param(target, name)) f.labels.emplace_back(std::string(name), std::move(*v));
@@ -178,6 +271,8 @@ api::result<reply> requests(control_plane& p, const request& req) {
             w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
         }
         if (!e.access_key_id.empty()) put(w, "accessKeyId", e.access_key_id);
+        if (!e.account_id.empty()) put(w, "accountId", e.account_id);
+        if (!e.region.empty()) put(w, "region", e.region);
         w.Key("status");
         w.Uint(e.status);
         if (e.status == 0) {
@@ -212,10 +307,40 @@ void add_control_routes(router& r, control_plane& plane, bool health_only) {
     r.add_control(verb::get, k_health_path, [p](const route_match&, const request&) { return counts_reply(*p, "ready"); },
                   control_access::open);
     if (health_only) return;
-    r.add_control(verb::post, "/_emulator/reset", [p](const route_match&, const request&) { return reset(*p); });
+    r.add_control(verb::post, "/_emulator/reset", [p](const route_match&, const request& req) { return reset(*p, req); });
     r.add_control(verb::post, "/_emulator/fixtures",
                   [p](const route_match&, const request& req) { return load_fixtures(*p, req); });
-    r.add_control(verb::get, "/_emulator/state", [p](const route_match&, const request&) { return state(*p); });
+    r.add_control(verb::get, "/_emulator/state", [p](const route_match&, const request& req) { return state(*p, req); });
+    r.add_control(verb::get, "/_emulator/credentials", [p](const route_match&, const request&) {
+        return api::result<reply>(reply{200, credentials_json(p->access.credentials())});
+    });
+    r.add_control(verb::post, "/_emulator/credentials",
+                  [p](const route_match&, const request& req) { return add_credentials(*p, req); });
+    r.add_control(verb::delete_, "/_emulator/credentials", [p](const route_match&, const request&) {
+        p->access.clear_credentials();
+        return ok_reply("cleared");
+    });
+    r.add_control(verb::delete_, "/_emulator/credentials/{accessKeyId}", [p](const route_match& m, const request&) -> api::result<reply> {
+        const auto key = m.label("accessKeyId");
+        if (!p->access.remove_credential(key)) {
+            return api::error::resource_not_found("Credential '" + api::display_value(key) + "' not found");
+        }
+        return reply{200, credentials_json(p->access.credentials())};
+    });
+    r.add_control(verb::get, "/_emulator/policies", [p](const route_match&, const request&) {
+        return api::result<reply>(reply{200, policies_json(p->access.policies())});
+    });
+    r.add_control(verb::post, "/_emulator/policies",
+                  [p](const route_match&, const request& req) { return add_policies(*p, req); });
+    r.add_control(verb::delete_, "/_emulator/policies", [p](const route_match&, const request&) {
+        p->access.clear_policies();
+        return ok_reply("cleared");
+    });
+    r.add_control(verb::delete_, "/_emulator/policies/{policyId}", [p](const route_match& m, const request&) -> api::result<reply> {
+        const auto id = m.label("policyId");
+        if (!p->access.remove_policy(id)) return api::error::resource_not_found("Policy '" + api::display_value(id) + "' not found");
+        return reply{200, policies_json(p->access.policies())};
+    });
     r.add_control(verb::get, "/_emulator/faults", [p](const route_match&, const request&) {
         return api::result<reply>(reply{200, faults_json(p->faults.list())});
     });

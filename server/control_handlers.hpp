@@ -33,10 +33,14 @@ inline constexpr std::string_view k_health_path = "/_emulator/health";
 struct control_plane {
     store::store& data;
     store::fault_rules& faults;
+    store::access_book& access;
     request_journal& journal;
     throttle& limiter;
     const api::clock& clock;
-    std::vector<store::fault_rule> startup_faults;  // what reset restores
+    // What reset restores:
+    std::vector<store::fault_rule> startup_faults;
+    std::vector<store::credential> startup_credentials;
+    std::vector<store::access_policy> startup_policies;
 };
 
 // Adds the health route always, and the rest unless `health_only` (--no-admin).

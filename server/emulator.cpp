@@ -12,8 +12,8 @@ emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std:
       api_{*store_, lifecycle_, tokens_, resource_ids_},
       journal_(cfg.journal_size),
       limiter_(cfg.throttling, clock),
-      plane_{*store_, faults_, journal_, limiter_, clock, {}},
-      router_(clock, ids_, faults_, log, router_extras{&journal_, &limiter_, cfg.admin_token}),
+      plane_{*store_, faults_, access_, journal_, limiter_, clock, {}, {}, {}},
+      router_(clock, ids_, faults_, log, router_extras{&journal_, &limiter_, cfg.admin_token, &access_, cfg.auth}),
       server_(cfg.server, router_, log) {
     add_api_routes(router_, api_);
     add_control_routes(router_, plane_, !cfg.admin);
@@ -35,10 +35,12 @@ api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const
         docs.push_back(std::move(sample).value());
     }
     std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value()));
-    if (auto s = store::apply_fixtures(std::move(docs), *e->store_, e->faults_); !s) return s.err();
+    if (auto s = store::apply_fixtures(std::move(docs), {*e->store_, e->faults_, e->access_}); !s) return s.err();
     // What POST /_emulator/reset returns to.
     if (auto s = e->store_->mark_baseline(clock.now()); !s) return s.err();
     e->plane_.startup_faults = e->faults_.list();
+    e->plane_.startup_credentials = e->access_.credentials();
+    e->plane_.startup_policies = e->access_.policies();
     return e;
 }
 

@@ -36,6 +36,7 @@ public:
 
     store::store& data() { return *store_; }
     store::fault_rules& faults() { return faults_; }
+    store::access_book& access() { return access_; }
     request_journal& journal() { return journal_; }
 
 private:
@@ -43,6 +44,7 @@ private:
 
     std::unique_ptr<store::store> store_;
     store::fault_rules faults_;
+    store::access_book access_;
     uuid_request_ids ids_;
     store::lifecycle_policy lifecycle_;
     page_tokens tokens_;

@@ -1,8 +1,6 @@
 #include "server/page_token.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -12,6 +10,8 @@
 #include <limits>
 #include <stdexcept>
 #include <utility>
+
+#include "server/crypto.hpp"
 
 namespace hil::server {
 namespace {
@@ -106,11 +106,13 @@ std::optional<std::string> mac_tag(const std::string& key, std::string_view list
     for (int shift = 24; shift >= 0; shift -= 8) message += static_cast<char>((list_size >> shift) & 0xFFu);
     message += list;
     message += position;
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int digest_size = 0;
-    const unsigned char* const mac = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), as_bytes(message),
-                                          message.size(), digest.data(), &digest_size);
-    if (mac == nullptr || digest_size < k_tag_bytes) return std::nullopt;
+    crypto::sha256_digest digest{};
+    try {
+        digest = crypto::hmac_sha256(key, message);
+    } catch (const std::runtime_error&) {
+        return std::nullopt;  // OpenSSL failed: the callers' "nothing", not an exception
+    }
+    static_assert(k_tag_bytes <= crypto::k_sha256_bytes);
     return std::string(reinterpret_cast<const char*>(digest.data()), k_tag_bytes);
 }
 
@@ -153,7 +155,7 @@ std::optional<std::string> page_tokens::redeem(std::string_view list, std::strin
     const std::string_view carried_tag = whole.substr(whole.size() - k_tag_bytes);
     const auto expected_tag = mac_tag(key_, list, position);
     // Constant time, so response timing does not reveal how much of a guessed tag was right.
-    if (!expected_tag || CRYPTO_memcmp(expected_tag->data(), carried_tag.data(), k_tag_bytes) != 0) {
+    if (!expected_tag || !crypto::constant_time_equal(*expected_tag, carried_tag)) {
         return std::nullopt;
     }
     return std::string(position);

@@ -12,26 +12,31 @@ void request_journal::record(journal_entry entry) {
     entries_.push_back(std::move(entry));
 }
 
+bool journal_filter::matches(const journal_entry& e) const {
+    if (operation && e.operation != *operation) return false;
+    if (account_id && e.account_id != *account_id) return false;
+    if (region && e.region != *region) return false;
+    const bool labels_match = std::all_of(labels.begin(), labels.end(), [&](const auto& wanted) {
+        return std::any_of(e.labels.begin(), e.labels.end(),
+                           [&](const auto& l) { return l.first == wanted.first && l.second == wanted.second; });
+    });
+    if (!labels_match) return false;
+    if (status && e.status != *status) return false;
+    return !since || e.time >= *since;
+}
+
 std::vector<journal_entry> request_journal::query(const journal_filter& f) const {
     std::lock_guard lock(mutex_);
     std::vector<journal_entry> out;
     for (const auto& e : entries_) {
-        if (f.operation && e.operation != *f.operation) continue;
-        const bool labels_match = std::all_of(f.labels.begin(), f.labels.end(), [&](const auto& wanted) {
-            return std::any_of(e.labels.begin(), e.labels.end(),
-                               [&](const auto& l) { return l.first == wanted.first && l.second == wanted.second; });
-        });
-        if (!labels_match) continue;
-        if (f.status && e.status != *f.status) continue;
-        if (f.since && e.time < *f.since) continue;
-        out.push_back(e);
+        if (f.matches(e)) out.push_back(e);
     }
     return out;
 }
 
-void request_journal::clear() {
+void request_journal::clear(const journal_filter& only) {
     std::lock_guard lock(mutex_);
-    entries_.clear();
+    std::erase_if(entries_, [&](const journal_entry& e) { return only.matches(e); });
 }
 
 }  // namespace hil::server

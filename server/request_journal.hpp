@@ -25,6 +25,8 @@ struct journal_entry {
     std::string operation;  // empty when no operation matched
     std::vector<std::pair<std::string_view, std::string>> labels;  // the operation's URI labels (names are the model's)
     std::string access_key_id;
+    std::string account_id;  // the caller's namespace (as claimed, when authentication failed); empty: no operation matched
+    std::string region;
     unsigned status = 0;     // 0: the connection was dropped without an answer
     std::string error_type;  // x-amzn-ErrorType, empty on success
     std::string fault_id;    // the fault rule that fired, if any
@@ -33,9 +35,13 @@ struct journal_entry {
 
 struct journal_filter {
     std::optional<std::string> operation;
+    std::optional<std::string> account_id;
+    std::optional<std::string> region;
     std::vector<std::pair<std::string, std::string>> labels;  // each must be a label of the entry, with this value
     std::optional<unsigned> status;
     std::optional<api::epoch_millis> since;  // entries at or after this time
+
+    bool matches(const journal_entry& e) const;
 };
 
 class request_journal {
@@ -47,7 +53,8 @@ public:
     std::size_t capacity() const noexcept { return capacity_; }
     void record(journal_entry entry);
     std::vector<journal_entry> query(const journal_filter& filter) const;
-    void clear();
+    // Forgets the entries `only` matches (all, by default).
+    void clear(const journal_filter& only = {});
 
 private:
     const std::size_t capacity_;

@@ -6,12 +6,17 @@
 //   match      split and percent-decode the path, find the operation by method and URI
 //              template (none: 404 UnknownOperationException; the path matches but not the
 //              method: the same, with an Allow header)
-//   caller     the access key id and region of the SigV4 Authorization header
+//   caller     who is calling and in which namespace (server/caller.hpp): the access key id,
+//              account and region; with --auth sigv4 the signature is verified (the 403s
+//              MissingAuthenticationToken, IncompleteSignature, InvalidSignature,
+//              UnrecognizedClient, ExpiredToken)
 //   throttle   the operation's quota (429)
 //   faults     scripted faults on the operation, its labels and the caller (error, delay, drop)
 //   input      every input member read from its place (label, query, header, JSON body) and
 //              validated against its shape (400 ValidationException listing each violation;
 //              400 SerializationException for a body that is not JSON or a wrong JSON type)
+//   authorize  the access policies, for the operation on the resource its labels name (403
+//              AccessDeniedException)
 //   handler    the operation's handler, given a parsed, validated call
 //   finish     the reply, or the error with its envelope
 //   journal    the call, with the operation's labels
@@ -38,11 +43,13 @@
 #include "api/clock.hpp"
 #include "api/operations.hpp"
 #include "api/result.hpp"
+#include "server/caller.hpp"
 #include "server/logger.hpp"
 #include "server/net.hpp"
 #include "server/request_ids.hpp"
 #include "server/request_journal.hpp"
 #include "server/throttle.hpp"
+#include "store/access_book.hpp"
 #include "store/fault_rules.hpp"
 #include "store/model.hpp"
 
@@ -117,13 +124,16 @@ struct router_extras {
     request_journal* journal = nullptr;
     throttle* limiter = nullptr;
     std::string admin_token;  // empty: the control API is open
+    const store::access_book* access = nullptr;  // credentials and policies; absent: none
+    auth_mode auth = auth_mode::off;
 };
 
 class router {
 public:
     router(const api::clock& clock, request_id_source& ids, store::fault_rules& faults, logger& log,
            router_extras extras = {})
-        : clock_(clock), ids_(ids), faults_(faults), log_(log), extras_(std::move(extras)) {}
+        : clock_(clock), ids_(ids), faults_(faults), log_(log), extras_(std::move(extras)),
+          access_(extras_.access ? *extras_.access : no_access_) {}
 
     // Adds the route of `op`, served by `handler`. Throws std::logic_error when the
     // description is inconsistent (api::check_description) or its path is already routed.
@@ -163,6 +173,9 @@ private:
     store::fault_rules& faults_;
     logger& log_;
     const router_extras extras_;
+    const store::access_book no_access_;  // stands in when extras_.access is absent
+    const store::access_book& access_;
+    sigv4::signing_key_cache signing_keys_;
     std::vector<compiled_route> routes_;
 };
 

@@ -66,6 +66,16 @@ bool fault_rules::remove(std::string_view id) {
     return true;
 }
 
+void fault_rules::replace_where(const std::function<bool(const fault_rule&)>& belongs, std::vector<fault_rule> restored) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(entries_, [&](const entry& e) { return belongs(e.rule); });
+    for (auto& r : restored) {
+        const bool taken = std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) { return e.rule.id == r.id; });
+        if (!taken) entries_.push_back(make_entry(std::move(r)));
+    }
+    empty_.store(entries_.empty(), std::memory_order_release);
+}
+
 void fault_rules::clear() {
     std::lock_guard lock(mutex_);
     entries_.clear();
@@ -92,7 +102,8 @@ std::optional<fault_action> fault_rules::fire(const fault_request& request) {
         auto& rule = e.rule;
         if (rule.times && *rule.times == 0) continue;
         if (!agrees(rule.operation, request.operation) || !labels_agree(rule.labels, request.labels) ||
-            !agrees(rule.access_key_id, request.access_key_id)) {
+            !agrees(rule.access_key_id, request.access_key_id) || !agrees(rule.account_id, request.account_id) ||
+            !agrees(rule.region, request.region)) {
             continue;
         }
         if (rule.after > 0) {

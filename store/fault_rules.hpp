@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -30,6 +31,8 @@ struct fault_request {
     std::string_view operation;
     std::span<const std::pair<std::string_view, std::string>> labels;  // the operation's URI labels by name
     std::string_view access_key_id;
+    std::string_view account_id{};  // the caller's namespace
+    std::string_view region{};
 };
 
 // What a fired rule makes the server do.
@@ -49,6 +52,9 @@ public:
     // Replaces every rule (reset, fixtures with mode=replace). REQUIRES: ids unique.
     void replace(std::vector<fault_rule> rules);
     bool remove(std::string_view id);
+    // Removes the rules `belongs` picks and appends `restored` (a namespace's reset), keeping
+    // the others; a restored rule whose id is now taken by a kept rule is left out.
+    void replace_where(const std::function<bool(const fault_rule&)>& belongs, std::vector<fault_rule> restored);
     void clear();
 
     // The rules in order, with their counts so far (fired, remaining times and after).

@@ -162,9 +162,25 @@ std::vector<progression_step> read_steps(const object_reader& r, std::string_vie
 
 }  // namespace
 
+// --- namespaces ---
+
+std::optional<std::string> read_region(const object_reader& r, std::string_view member, bool every_region_allowed) {
+    auto region = r.optional_string(member);
+    if (!region) return region;
+    if (*region == "*" && every_region_allowed) return std::string();
+    const bool ok = !region->empty() && region->size() <= 32 && std::all_of(region->begin(), region->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!ok) {
+        fail(r.at(member), std::string("must be a region name such as us-east-1 (lower-case letters, digits and '-')") +
+                               (every_region_allowed ? ", or \"*\" for every region" : ""));
+    }
+    return region;
+}
+
 // --- datastores ---
 
-datastore read_datastore(const json& v, const place& pointer, api::epoch_millis now) {
+datastore read_datastore(const json& v, const place& pointer, api::epoch_millis now, const scope& defaults) {
     const object_reader r(v, pointer,
                           {"datastoreId", "datastoreName", "datastoreStatus", "accountId", "region", "createdAt",
                            "updatedAt", "kmsKeyArn", "lambdaAuthorizerArn", "losslessStorageFormat", "tags",
@@ -173,14 +189,8 @@ datastore read_datastore(const json& v, const place& pointer, api::epoch_millis 
     d.datastore_id = r.required("datastoreId", api::datastore_id_shape);
     d.datastore_name = r.required("datastoreName", api::datastore_name_shape);
     d.datastore_status = r.required_enum("datastoreStatus", api::datastore_status_shape);
-    d.account_id = r.optional("accountId", api::aws_account_id_shape).value_or(std::string(k_default_account));
-    if (auto region = r.optional_string("region")) {
-        const bool ok = !region->empty() && region->size() <= 32 && std::all_of(region->begin(), region->end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-        });
-        if (!ok) fail(r.at("region"), "must be a region name such as us-east-1 (lower-case letters, digits and '-')");
-        d.region = std::move(*region);
-    }
+    d.account_id = r.optional("accountId", api::aws_account_id_shape).value_or(defaults.account_id);
+    d.region = read_region(r, "region", true).value_or(defaults.region);
     // A datastore seeded without a creation time was created when the fixture was loaded.
     d.created_at = r.optional_timestamp("createdAt").value_or(now);
     d.updated_at = r.optional_timestamp("updatedAt").value_or(*d.created_at);
@@ -200,8 +210,8 @@ void write_datastore(json_writer& w, const datastore& d) {
     put(w, "datastoreId", d.datastore_id);
     put(w, "datastoreName", d.datastore_name);
     put(w, "datastoreStatus", d.datastore_status);
-    if (d.account_id != k_default_account) put(w, "accountId", d.account_id);
-    if (!d.region.empty()) put(w, "region", d.region);
+    put(w, "accountId", d.account_id);
+    put(w, "region", d.region.empty() ? std::string_view("*") : std::string_view(d.region));
     if (d.created_at) put_seconds(w, "createdAt", *d.created_at);
     if (d.updated_at) put_seconds(w, "updatedAt", *d.updated_at);
     put_optional(w, "kmsKeyArn", d.kms_key_arn);
@@ -303,8 +313,9 @@ void write_import_rule(json_writer& w, const import_rule& r) {
 // --- fault rules ---
 
 fault_rule read_fault(const json& v, const place& pointer) {
-    std::vector<std::string_view> allowed{"id", "operation", "accessKeyId", "error", "message", "retryAfter",
-                                          "delayMs", "dropConnection", "times", "after", "probability", "seed", "fired"};
+    std::vector<std::string_view> allowed{"id", "operation", "accessKeyId", "accountId", "region", "error", "message",
+                                          "retryAfter", "delayMs", "dropConnection", "times", "after", "probability",
+                                          "seed", "fired"};
     const auto labels = api::label_names();
     allowed.insert(allowed.begin() + 2, labels.begin(), labels.end());
     const object_reader r(v, pointer, std::span<const std::string_view>(allowed));
@@ -339,6 +350,8 @@ fault_rule read_fault(const json& v, const place& pointer) {
     }
     f.access_key_id = r.optional_string("accessKeyId");
     if (f.access_key_id && f.access_key_id->empty()) fail(r.at("accessKeyId"), "must not be empty");
+    f.account_id = r.optional("accountId", api::aws_account_id_shape);
+    f.region = read_region(r, "region", false);
     if (const auto error_name = r.optional_string("error")) {
         const auto code = api::error_code_from_name(*error_name);
         if (!code || !api::info(*code).modeled) {
@@ -391,6 +404,8 @@ void write_fault(json_writer& w, const fault_rule& f) {
     if (f.operation) put(w, "operation", *f.operation);
     for (const auto& [name, value] : f.labels) put(w, name.c_str(), value);
     if (f.access_key_id) put(w, "accessKeyId", *f.access_key_id);
+    put_optional(w, "accountId", f.account_id);
+    put_optional(w, "region", f.region);
     if (f.error) put(w, "error", api::info(*f.error).name);
     if (!f.message.empty()) put(w, "message", f.message);
     if (f.retry_after) { w.Key("retryAfter"); w.Uint(*f.retry_after); }
@@ -402,6 +417,123 @@ void write_fault(json_writer& w, const fault_rule& f) {
     if (f.seed) { w.Key("seed"); w.Uint64(*f.seed); }
     w.Key("fired");
     w.Uint64(f.fired);
+    w.EndObject();
+}
+
+// --- credentials ---
+
+credential read_credential(const json& v, const place& pointer) {
+    const object_reader r(v, pointer,
+                          {"accessKeyId", "secretAccessKey", "sessionToken", "expiresAt", "accountId", "principalArn"});
+    credential c;
+    c.access_key_id = r.required_string("accessKeyId");
+    const bool key_ok = c.access_key_id.size() >= 3 && c.access_key_id.size() <= 128 &&
+                        std::all_of(c.access_key_id.begin(), c.access_key_id.end(), [](char ch) {
+                            return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                                   ch == '_' || ch == '-';
+                        });
+    if (!key_ok) fail(r.at("accessKeyId"), "must be 3 to 128 characters of A-Z a-z 0-9 _ - (an access key id such as AKIAIOSFODNN7EXAMPLE)");
+    c.secret_access_key = r.required_string("secretAccessKey");
+    if (c.secret_access_key.empty() || c.secret_access_key.size() > 128) fail(r.at("secretAccessKey"), "must be 1 to 128 characters");
+    c.session_token = r.optional_string("sessionToken");
+    if (c.session_token && (c.session_token->empty() || c.session_token->size() > 8192)) {
+        fail(r.at("sessionToken"), "must be 1 to 8192 characters");
+    }
+    c.expires_at = r.optional_timestamp("expiresAt");
+    c.account_id = r.required("accountId", api::aws_account_id_shape);
+    c.principal_arn = r.optional_string("principalArn");
+    if (c.principal_arn && (!c.principal_arn->starts_with("arn:") || c.principal_arn->size() > 2048 ||
+                            c.principal_arn->find(':' + c.account_id + ':') == std::string::npos)) {
+        fail(r.at("principalArn"), "must be an IAM or STS ARN of the credential's account, such as arn:aws:iam::" +
+                                       c.account_id + ":user/alice");
+    }
+    return c;
+}
+
+void write_credential(json_writer& w, const credential& c) {
+    w.StartObject();
+    put(w, "accessKeyId", c.access_key_id);
+    put(w, "secretAccessKey", c.secret_access_key);
+    put_optional(w, "sessionToken", c.session_token);
+    if (c.expires_at) put_seconds(w, "expiresAt", *c.expires_at);
+    put(w, "accountId", c.account_id);
+    put_optional(w, "principalArn", c.principal_arn);
+    w.EndObject();
+}
+
+// --- access policies ---
+
+namespace {
+
+// A list of 1 to 100 strings, each checked by `check` (which fails with its reason or returns).
+template <class Check>
+std::vector<std::string> read_string_list(const object_reader& r, std::string_view member, Check check) {
+    const json* list = r.find(member);
+    if (!list) fail(r.at(member), "required member is missing");
+    if (!list->IsArray() || list->Empty() || list->Size() > 100) fail(r.at(member), "must be an array of 1 to 100 strings");
+    std::vector<std::string> out;
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+        const auto where = r.at(member) + "/" + std::to_string(i);
+        const auto& item = (*list)[i];
+        if (!item.IsString()) fail(where, "must be a string, not " + type_name(item));
+        std::string text(item.GetString(), item.GetStringLength());
+        if (text.empty() || text.size() > 2048) fail(where, "must be 1 to 2048 characters");
+        check(where, text);
+        out.push_back(std::move(text));
+    }
+    return out;
+}
+
+bool starts_with_folded(std::string_view text, std::string_view prefix) {
+    return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+               return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+           });
+}
+
+}  // namespace
+
+access_policy read_policy(const json& v, const place& pointer) {
+    const object_reader r(v, pointer, {"id", "effect", "principal", "actions", "resources"});
+    access_policy p;
+    if (auto id = r.optional_string("id")) {
+        const bool ok = !id->empty() && id->size() <= 64 && std::all_of(id->begin(), id->end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' || c == '.';
+        });
+        if (!ok) fail(r.at("id"), "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+        p.id = std::move(*id);
+    }
+    const auto effect = r.required_string("effect");
+    if (effect != "Allow" && effect != "Deny") fail(r.at("effect"), "must be Allow or Deny, not '" + api::display_value(effect) + "'");
+    p.allow = effect == "Allow";
+    p.principal = r.required_string("principal");
+    if (p.principal != "*" && (!p.principal.starts_with("arn:") || p.principal.size() > 2048)) {
+        fail(r.at("principal"), "must be \"*\" or an IAM or STS ARN such as arn:aws:iam::123456789012:user/alice");
+    }
+    p.actions = read_string_list(r, "actions", [](const std::string& where, const std::string& a) {
+        if (a != "*" && !starts_with_folded(a, "medical-imaging:")) {
+            fail(where, "'" + api::display_value(a) + "' is not an action of the service: \"*\" or medical-imaging:<Operation>, "
+                        "wildcards allowed");
+        }
+    });
+    p.resources = read_string_list(r, "resources", [](const std::string& where, const std::string& res) {
+        if (res != "*" && !res.starts_with("arn:")) {
+            fail(where, "'" + api::display_value(res) + "' is not \"*\" or an ARN (wildcards allowed)");
+        }
+    });
+    return p;
+}
+
+void write_policy(json_writer& w, const access_policy& p) {
+    w.StartObject();
+    put(w, "id", p.id);
+    put(w, "effect", p.allow ? "Allow" : "Deny");
+    put(w, "principal", p.principal);
+    for (const auto* member : {"actions", "resources"}) {
+        w.Key(member);
+        w.StartArray();
+        for (const auto& item : member[0] == 'a' ? p.actions : p.resources) w.String(item.data(), static_cast<rapidjson::SizeType>(item.size()));
+        w.EndArray();
+    }
     w.EndObject();
 }
 

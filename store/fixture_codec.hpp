@@ -19,7 +19,11 @@ using fixture_json::place;
 using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // `now` is when the document is loaded: the default of createdAt and of progressions' start.
-datastore read_datastore(const json& v, const place& pointer, api::epoch_millis now);
+// A region member: a region name, or (where `every_region_allowed`) "*", read as "" (every region).
+std::optional<std::string> read_region(const fixture_json::object_reader& r, std::string_view member, bool every_region_allowed);
+
+// `defaults` is the document's namespace: the datastore's account and region unless it names its own.
+datastore read_datastore(const json& v, const place& pointer, api::epoch_millis now, const scope& defaults);
 void write_datastore(json_writer& w, const datastore& d);
 
 import_job read_job(const json& v, const place& pointer, api::epoch_millis now);
@@ -30,5 +34,11 @@ void write_import_rule(json_writer& w, const import_rule& r);
 
 fault_rule read_fault(const json& v, const place& pointer);
 void write_fault(json_writer& w, const fault_rule& f);
+
+credential read_credential(const json& v, const place& pointer);
+void write_credential(json_writer& w, const credential& c);
+
+access_policy read_policy(const json& v, const place& pointer);
+void write_policy(json_writer& w, const access_policy& p);
 
 }  // namespace hil::store::fixture_codec

@@ -93,18 +93,36 @@ api::result<fixture_document> parse_fixture(std::string_view text, std::string_v
     fixture_document out;
     out.source = std::string(source);
     try {
-        const object_reader top(doc, "", {"$schema", "datastores", "jobs", "importRules", "faults"});
-        for_each_item(top, "datastores", [&](const json& v, const place& p) { out.datastores.push_back(read_datastore(v, p, now)); });
+        const object_reader top(doc, "", {"$schema", "accountId", "region", "datastores", "jobs", "importRules",
+                                          "faults", "credentials", "policies"});
+        const auto account = top.optional("accountId", api::aws_account_id_shape);
+        const auto region = read_region(top, "region", true);
+        const scope defaults{account.value_or(std::string(k_default_account)), region.value_or(std::string(k_default_region))};
+        for_each_item(top, "datastores", [&](const json& v, const place& p) { out.datastores.push_back(read_datastore(v, p, now, defaults)); });
         for_each_item(top, "importRules", [&](const json& v, const place& p) { out.import_rules.push_back(read_import_rule(v, p)); });
         for_each_item(top, "jobs", [&](const json& v, const place& p) { out.jobs.push_back(read_job(v, p, now)); });
-        for_each_item(top, "faults", [&](const json& v, const place& p) { out.faults.push_back(read_fault(v, p)); });
+        for_each_item(top, "faults", [&](const json& v, const place& p) {
+            auto f = read_fault(v, p);
+            // A document that names its namespace scripts faults for that namespace alone.
+            if (!f.account_id) f.account_id = account;
+            if (!f.region && region && !region->empty()) f.region = region;
+            out.faults.push_back(std::move(f));
+        });
+        for_each_item(top, "credentials", [&](const json& v, const place& p) { out.credentials.push_back(read_credential(v, p)); });
+        for_each_item(top, "policies", [&](const json& v, const place& p) { out.policies.push_back(read_policy(v, p)); });
     } catch (const fixture_problem& p) {
         return fixture_error(source, p.pointer.empty() ? "/" : p.pointer, p.reason);
     }
     return out;
 }
 
-api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view text, std::string_view source) {
+namespace {
+
+// Items as the control API takes them: one object, an array of them, or {"<member>": [...]}.
+template <class Read>
+auto parse_items(std::string_view text, std::string_view source, std::string_view member, Read read)
+    -> api::result<std::vector<decltype(read(std::declval<const json&>(), place("")))>> {
+    using item = decltype(read(std::declval<const json&>(), place("")));
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
@@ -112,20 +130,34 @@ api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view text, st
         return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
                              std::string("malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
     }
-    std::vector<fault_rule> rules;
+    std::vector<item> items;
     try {
-        if (doc.IsObject() && doc.HasMember("faults")) {
-            const object_reader top(doc, "", {"faults"});
-            for_each_item(top, "faults", [&](const json& v, const place& p) { rules.push_back(read_fault(v, p)); });
+        if (doc.IsObject() && doc.HasMember(rapidjson::StringRef(member.data(), member.size()))) {
+            const object_reader top(doc, "", {member});
+            for_each_item(top, member, [&](const json& v, const place& p) { items.push_back(read(v, p)); });
         } else if (doc.IsArray()) {
-            for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) rules.push_back(read_fault(doc[i], "/" + std::to_string(i)));
+            for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) items.push_back(read(doc[i], "/" + std::to_string(i)));
         } else {
-            rules.push_back(read_fault(doc, ""));
+            items.push_back(read(doc, ""));
         }
     } catch (const fixture_problem& p) {
         return fixture_error(source, p.pointer.empty() ? "/" : p.pointer, p.reason);
     }
-    return rules;
+    return items;
+}
+
+}  // namespace
+
+api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view text, std::string_view source) {
+    return parse_items(text, source, "faults", read_fault);
+}
+
+api::result<std::vector<credential>> parse_credentials(std::string_view text, std::string_view source) {
+    return parse_items(text, source, "credentials", read_credential);
+}
+
+api::result<std::vector<access_policy>> parse_policies(std::string_view text, std::string_view source) {
+    return parse_items(text, source, "policies", read_policy);
 }
 
 api::result<std::vector<fixture_document>> read_fixture_path(const std::string& path, api::epoch_millis now) {
@@ -172,9 +204,29 @@ struct job_key_hash {
 
 }  // namespace
 
-api::status apply_fixtures(std::vector<fixture_document> documents, store& into, fault_rules& faults, load_mode mode) {
+api::status apply_fixtures(std::vector<fixture_document> documents, const fixture_target& target, load_mode mode) {
+    store& into = target.data;
+    fault_rules& faults = target.faults;
     std::map<std::string, std::string, std::less<>> datastore_places;
     std::map<std::string, std::string, std::less<>> fault_places;
+    std::map<std::string, std::string, std::less<>> policy_places;
+    std::vector<credential> credentials;
+    std::vector<access_policy> policies;
+    if (mode == load_mode::merge) {
+        for (const auto& existing : target.access.policies()) policy_places.emplace(existing.id, "the running policies");
+    }
+    for (const auto& doc : documents) {
+        for (std::size_t i = 0; i < doc.policies.size(); ++i) {
+            const auto& p = doc.policies[i];
+            if (!p.id.empty()) {
+                const std::string pointer = "/policies/" + std::to_string(i);
+                const auto [it, fresh] = policy_places.emplace(p.id, doc.source + " " + pointer);
+                if (!fresh) return fixture_error(doc.source, pointer + "/id", "policy id " + p.id + " is already used by " + it->second);
+            }
+            policies.push_back(p);
+        }
+        credentials.insert(credentials.end(), doc.credentials.begin(), doc.credentials.end());
+    }
     std::vector<datastore> datastores;
     std::vector<fault_rule> rules;
     for (const auto& doc : documents) {
@@ -252,20 +304,34 @@ api::status apply_fixtures(std::vector<fixture_document> documents, store& into,
     if (job_count >= 10'000) release_free_memory();
     if (mode == load_mode::replace) {
         faults.replace(std::move(rules));
-    } else if (auto added = faults.add(std::move(rules)); !added) {
-        return added.err();  // unreachable: ids were checked above
+        target.access.replace(std::move(credentials), std::move(policies));
+        return api::ok_status();
     }
+    if (auto added = faults.add(std::move(rules)); !added) return added.err();  // unreachable: ids were checked above
+    target.access.put_credentials(std::move(credentials));
+    if (auto added = target.access.add_policies(std::move(policies)); !added) return added.err();  // likewise
     return api::ok_status();
 }
 
-std::string write_fault_rule(const fault_rule& f) {
+namespace {
+
+// One item as its own JSON object, written by its codec function.
+template <class Item>
+std::string written(void (*write)(json_writer&, const Item&), const Item& item) {
     rapidjson::StringBuffer buffer;
     json_writer w(buffer);
-    write_fault(w, f);
+    write(w, item);
     return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string write_fixture(const dataset& data, const std::vector<fault_rule>& faults) {
+}  // namespace
+
+std::string write_fault_rule(const fault_rule& f) { return written(&write_fault, f); }
+std::string write_credential(const credential& c) { return written(&fixture_codec::write_credential, c); }
+std::string write_policy(const access_policy& p) { return written(&fixture_codec::write_policy, p); }
+
+std::string write_fixture(const dataset& data, const std::vector<fault_rule>& faults,
+                          const std::vector<credential>& credentials, const std::vector<access_policy>& policies) {
     rapidjson::StringBuffer buffer;
     json_writer w(buffer);
     w.StartObject();
@@ -284,6 +350,14 @@ std::string write_fixture(const dataset& data, const std::vector<fault_rule>& fa
     w.Key("faults");
     w.StartArray();
     for (const auto& f : faults) write_fault(w, f);
+    w.EndArray();
+    w.Key("credentials");
+    w.StartArray();
+    for (const auto& c : credentials) fixture_codec::write_credential(w, c);
+    w.EndArray();
+    w.Key("policies");
+    w.StartArray();
+    for (const auto& p : policies) fixture_codec::write_policy(w, p);
     w.EndArray();
     w.EndObject();
     return {buffer.GetString(), buffer.GetSize()};

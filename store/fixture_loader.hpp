@@ -1,7 +1,10 @@
 // Fixture documents: JSON files that seed the store and the fault rules.
 //
-//   {"$schema": "...", "datastores": [...], "jobs": [...], "importRules": [...], "faults": [...]}
-//   (every member optional; "$schema" is for editors and is not read)
+//   {"$schema": "...", "accountId": "...", "region": "...", "datastores": [...], "jobs": [...],
+//    "importRules": [...], "faults": [...], "credentials": [...], "policies": [...]}
+//   (every member optional; "$schema" is for editors and is not read). "accountId" and
+//   "region" name the namespace the document seeds (default 123456789012 and us-east-1):
+//   its datastores' unless they name their own, and its fault rules' when given.
 //
 // Every value is checked against the constraints AWS applies to the same member, and any
 // member the format does not define is refused, so a typo fails loudly instead of being
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "api/result.hpp"
+#include "store/access_book.hpp"
 #include "store/fault_rules.hpp"
 #include "store/model.hpp"
 #include "store/store.hpp"
@@ -27,6 +31,15 @@ namespace hil::store {
 struct fixture_document : dataset {
     std::string source;  // where it came from, for messages
     std::vector<fault_rule> faults;
+    std::vector<credential> credentials;
+    std::vector<access_policy> policies;
+};
+
+// What fixtures load into.
+struct fixture_target {
+    store& data;
+    fault_rules& faults;
+    access_book& access;
 };
 
 // Parses and validates one document. `source` names it in error messages; `now` is when
@@ -36,6 +49,10 @@ api::result<fixture_document> parse_fixture(std::string_view json, std::string_v
 // Fault rules as the control API takes them: one rule object, an array of them, or a
 // document {"faults": [...]}. Errors as parse_fixture's.
 api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view json, std::string_view source);
+// Credentials and access policies likewise: one object, an array, or {"credentials": [...]}
+// / {"policies": [...]}.
+api::result<std::vector<credential>> parse_credentials(std::string_view json, std::string_view source);
+api::result<std::vector<access_policy>> parse_policies(std::string_view json, std::string_view source);
 
 // Reads `path`: a JSON file, or a folder whose `*.json` files (not its subfolders) are read
 // in name order. Errors name the file.
@@ -44,16 +61,21 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
 // Loads documents into the store and the fault rules, all or nothing: duplicates across the
 // documents (and, merging, with running fault ids) and jobs whose datastore is neither in
 // them nor (merging) already stored are refused before anything is written, and the rows go
-// in as one transaction. `replace` first removes every datastore, job and fault rule.
+// in as one transaction. Credentials are added or replaced by access key id, policies appended
+// (an id already taken is refused). `replace` first removes every datastore, job, import rule,
+// fault rule, credential and policy.
 // Takes the documents by value so their jobs move into the store's load instead of being copied.
-api::status apply_fixtures(std::vector<fixture_document> documents, store& into, fault_rules& faults,
+api::status apply_fixtures(std::vector<fixture_document> documents, const fixture_target& into,
                            load_mode mode = load_mode::merge);
 
 // A fixture document holding exactly these rows and rules (with progress and fired counts),
 // which apply_fixtures(..., replace) turns back into the same state.
-std::string write_fixture(const dataset& data, const std::vector<fault_rule>& faults);
+std::string write_fixture(const dataset& data, const std::vector<fault_rule>& faults,
+                          const std::vector<credential>& credentials = {}, const std::vector<access_policy>& policies = {});
 
 // One rule as its fixture object (with "id" and "fired"), as the fault endpoints show it.
 std::string write_fault_rule(const fault_rule& f);
+std::string write_credential(const credential& c);
+std::string write_policy(const access_policy& p);
 
 }  // namespace hil::store

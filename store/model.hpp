@@ -105,6 +105,29 @@ struct dataset {
     bool operator==(const dataset&) const = default;
 };
 
+// A caller the emulator knows (fixtures' "credentials", the control API): the secret its
+// SigV4 signatures are checked with, and the account and principal it acts as.
+struct credential {
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::optional<std::string> session_token;    // temporary credentials: every request must carry it
+    std::optional<api::epoch_millis> expires_at;  // from then on: ExpiredTokenException
+    std::string account_id{k_default_account};
+    std::optional<std::string> principal_arn;    // absent: arn:aws:iam::<account>:user/<access key id>
+    bool operator==(const credential&) const = default;
+};
+
+// One IAM-style statement: allow or deny `principal` the `actions` on the `resources`
+// ("*" and "?" wildcards in each; actions match without regard to case, as IAM's do).
+struct access_policy {
+    std::string id;  // unique among the policies; assigned when empty
+    bool allow = true;
+    std::string principal;               // an IAM ARN, or "*"
+    std::vector<std::string> actions;    // "medical-imaging:GetDICOMImportJob", "medical-imaging:*", "*"
+    std::vector<std::string> resources;  // datastore and image set ARNs, with wildcards; "*"
+    bool operator==(const access_policy&) const = default;
+};
+
 // A scripted misbehaviour. Absent match members match anything. A rule does at least one
 // of: answer with `error`, wait `delay_millis` first, or drop the connection unanswered.
 struct fault_rule {
@@ -113,6 +136,8 @@ struct fault_rule {
     std::optional<std::string> operation;
     std::vector<std::pair<std::string, std::string>> labels;  // URI labels by name: datastoreId, jobId, resourceArn...
     std::optional<std::string> access_key_id;  // from the SigV4 Authorization header
+    std::optional<std::string> account_id;     // the caller's namespace: its account...
+    std::optional<std::string> region;         // ...and region
     // action
     std::optional<api::error_code> error;
     std::string message;                         // empty: the error table's default message

@@ -9,6 +9,7 @@
 #include <array>
 #include <charconv>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "api/shapes.hpp"
@@ -380,7 +381,7 @@ struct store::impl {
     statement list_datastores_first, list_datastores_after;
     statement find_job, job_by_token, upsert_job, update_job_progress, in_flight_jobs;
     statement list_jobs_first, list_jobs_after;
-    statement all_datastores, all_jobs, all_rules, add_rule;
+    statement all_datastores, all_jobs, all_rules, add_rule, delete_jobs_of, delete_datastore_row;
     statement count_datastores, count_jobs, count_rules, user_tables;
     statement begin, commit, rollback;
 
@@ -451,6 +452,8 @@ struct store::impl {
             {&all_jobs, "SELECT " + job_cols + " FROM import_jobs ORDER BY datastore_id, job_id"},
             {&all_rules, "SELECT input_prefix, datastore_id, job_status, message FROM import_rules ORDER BY position"},
             {&add_rule, "INSERT INTO import_rules (input_prefix, datastore_id, job_status, message) VALUES (?1, ?2, ?3, ?4)"},
+            {&delete_jobs_of, "DELETE FROM import_jobs WHERE datastore_id = ?1"},
+            {&delete_datastore_row, "DELETE FROM datastores WHERE datastore_id = ?1"},
             {&user_tables, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"},
             {&count_datastores, "SELECT count(*) FROM datastores"},
             {&count_jobs, "SELECT count(*) FROM import_jobs"},
@@ -494,6 +497,34 @@ struct store::impl {
             if (auto s = exec(("DELETE FROM \"" + t + "\"").c_str()); !s) return s;
         }
         return api::ok_status();
+    }
+
+    // The datastores `only` matches and their jobs, read with `datastores` and `jobs` (all
+    // rows in id order; of the serving database or of the baseline).
+    api::result<dataset> read_namespaces(statement& datastores, statement& jobs, const namespace_filter& only) {
+        dataset out;
+        auto all = read_all(datastores, {}, datastore_from_row);
+        if (!all) return all.err();
+        out.datastores = std::move(all).value();
+        if (only.everything()) {
+            auto every_job = read_all(jobs, {}, job_from_row);
+            if (!every_job) return every_job.err();
+            out.jobs = std::move(every_job).value();
+            return out;
+        }
+        std::erase_if(out.datastores, [&](const datastore& d) { return !only.matches(d); });
+        std::set<std::string, std::less<>> kept;
+        for (const auto& d : out.datastores) kept.insert(d.datastore_id);
+        statement::use q(jobs);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            if (!kept.count(q.text(job("datastore_id")))) continue;
+            auto j = job_from_row(q);
+            if (!j) return j.err();
+            out.jobs.push_back(std::move(j).value());
+        }
+        if (rc != SQLITE_DONE) return sqlite_failure(db, "SQLite");
+        return out;
     }
 
     // Every write calls this first, so a reset knows whether there is anything to restore.
@@ -1059,20 +1090,17 @@ api::status store::load(const dataset& data, load_mode mode) {
     return done;
 }
 
-api::result<dataset> store::contents(api::epoch_millis now) {
+api::result<dataset> store::contents(api::epoch_millis now, const namespace_filter& only) {
     std::lock_guard lock(impl_->mutex);
-    dataset out;
-    auto datastores = impl_->read_all(impl_->all_datastores, {}, datastore_from_row);
-    if (!datastores) return datastores.err();
-    out.datastores = std::move(datastores).value();
-    for (auto& d : out.datastores) advance(d, now);
-    auto jobs = impl_->read_all(impl_->all_jobs, {}, job_from_row);
-    if (!jobs) return jobs.err();
-    out.jobs = std::move(jobs).value();
-    for (auto& j : out.jobs) advance(j, now);
-    auto rules = impl_->read_rules();
-    if (!rules) return rules.err();
-    out.import_rules = std::move(rules).value();
+    auto out = impl_->read_namespaces(impl_->all_datastores, impl_->all_jobs, only);
+    if (!out) return out.err();
+    for (auto& d : out.value().datastores) advance(d, now);
+    for (auto& j : out.value().jobs) advance(j, now);
+    if (only.everything()) {
+        auto rules = impl_->read_rules();
+        if (!rules) return rules.err();
+        out.value().import_rules = std::move(rules).value();
+    }
     return out;
 }
 
@@ -1119,6 +1147,55 @@ api::status store::mark_baseline(api::epoch_millis now) {
     impl_->changed_since_mark = false;
     impl_->baseline_at = now;
     return api::ok_status();
+}
+
+api::status store::reset_namespace(const namespace_filter& only, api::epoch_millis now) {
+    if (only.everything()) return reset_to_baseline(now);
+    std::lock_guard one_reset(impl_->reset_mutex);
+    std::lock_guard lock(impl_->mutex);
+    dataset marked;
+    if (impl_->baseline_marked) {
+        statement base_datastores, base_jobs;
+        if (base_datastores.prepare(impl_->baseline, "SELECT " + column_list(k_datastore_columns) +
+                                                         " FROM datastores ORDER BY datastore_id") != SQLITE_OK ||
+            base_jobs.prepare(impl_->baseline, "SELECT " + column_list(k_job_columns) +
+                                                   " FROM import_jobs ORDER BY datastore_id, job_id") != SQLITE_OK) {
+            return sqlite_failure(impl_->baseline, "cannot read the baseline");
+        }
+        auto read = impl_->read_namespaces(base_datastores, base_jobs, only);
+        if (!read) return read.err();
+        marked = std::move(read).value();
+    }
+    // As reset_to_baseline does for every row: each restored clock restarts now.
+    const api::epoch_millis shift = now - impl_->baseline_at;
+    const auto restart = [shift](auto& resource) {
+        if (resource.progression.empty()) return;
+        resource.progress.started_at += shift;
+        if (resource.progress.last_polled_at != 0) resource.progress.last_polled_at += shift;
+    };
+    for (auto& d : marked.datastores) restart(d);
+    for (auto& j : marked.jobs) restart(j);
+    auto serving = impl_->read_all(impl_->all_datastores, {}, datastore_from_row);
+    if (!serving) return serving.err();
+    impl_->note_change();
+    return impl_->transaction([&]() -> api::status {
+        for (const auto& d : serving.value()) {
+            if (!only.matches(d)) continue;
+            statement::use jobs(impl_->delete_jobs_of);
+            jobs.bind(0, d.datastore_id);
+            if (jobs.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot remove the jobs of " + d.datastore_id);
+            statement::use ds(impl_->delete_datastore_row);
+            ds.bind(0, d.datastore_id);
+            if (ds.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot remove datastore " + d.datastore_id);
+        }
+        for (const auto& d : marked.datastores) {
+            if (auto s = impl_->write_datastore(d); !s) return s;
+        }
+        for (const auto& j : marked.jobs) {
+            if (auto s = impl_->write_job(j); !s) return s;
+        }
+        return api::ok_status();
+    });
 }
 
 api::status store::reset_to_baseline(api::epoch_millis now) {

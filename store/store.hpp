@@ -39,6 +39,17 @@ struct store_counts {
 
 enum class load_mode { merge, replace };
 
+// One namespace, or several: what a control call narrows to (absent members match all). A
+// datastore seen from every region belongs to no one region, so a region narrows it out.
+struct namespace_filter {
+    std::optional<std::string> account_id;
+    std::optional<std::string> region;
+    bool everything() const { return !account_id && !region; }
+    bool matches(const datastore& d) const {
+        return (!account_id || d.account_id == *account_id) && (!region || d.region == *region);
+    }
+};
+
 // One page of a list: the items, and where the next page starts (nothing: this is the last).
 template <class Item>
 struct page {
@@ -132,8 +143,9 @@ public:
     // inserts or replaces by id (import rules are appended); `replace` first removes
     // everything. REQUIRES: every job's datastore is in `data` or (merge) already stored.
     api::status load(const dataset& data, load_mode mode = load_mode::merge);
-    // Everything stored, with time-based progression steps due at `now` applied.
-    api::result<dataset> contents(api::epoch_millis now);
+    // Everything stored (of the namespaces `only` names: their datastores and jobs, and every
+    // import rule only when it names none), with time-based progression steps due at `now` applied.
+    api::result<dataset> contents(api::epoch_millis now, const namespace_filter& only = {});
     api::result<store_counts> counts();
 
     // Records the current contents, as of `now`, as the state reset_to_baseline() returns to.
@@ -142,6 +154,11 @@ public:
     // time since the mark, so that at `now` each time-based progression is exactly as far
     // along as it was at the mark (a reset restarts its clock). Pass times from one clock.
     api::status reset_to_baseline(api::epoch_millis now = 0);
+    // Returns the namespaces `only` names to the marked state, as reset_to_baseline() does,
+    // leaving every other namespace (and the import rules) as it is: their datastores and
+    // jobs go, and the marked ones of those namespaces come back. `only.everything()` is
+    // reset_to_baseline().
+    api::status reset_namespace(const namespace_filter& only, api::epoch_millis now);
 
 private:
     struct impl;

@@ -17,7 +17,7 @@ namespace {
 // Member by member, so a member the writer drops is caught (comparing written forms is not).
 bool same_rule(const hil::store::fault_rule& a, const hil::store::fault_rule& b) {
     return a.id == b.id && a.operation == b.operation && a.labels == b.labels &&
-           a.access_key_id == b.access_key_id && a.error == b.error && a.message == b.message &&
+           a.access_key_id == b.access_key_id && a.account_id == b.account_id && a.region == b.region && a.error == b.error && a.message == b.message &&
            a.retry_after == b.retry_after && a.delay_millis == b.delay_millis && a.drop_connection == b.drop_connection &&
            a.times == b.times && a.after == b.after && a.probability == b.probability && a.seed == b.seed &&
            a.fired == b.fired;

@@ -24,9 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::require(static_cast<bool>(opened), "cannot open an in-memory store");
     auto& data_store = *opened.value();
     store::fault_rules faults;
+    store::access_book access;
     std::vector<store::fixture_document> docs;
     docs.push_back(std::move(parsed).value());
-    const auto applied = store::apply_fixtures(docs, data_store, faults);
+    const auto applied = store::apply_fixtures(docs, {data_store, faults, access});
     if (!applied) {
         // The only refusal left after parsing is a cross-reference one (a job's datastore
         // is missing, a duplicate), which is the caller's fault, never an internal error.

@@ -22,7 +22,7 @@ std::ofstream& null_stream() {
 }
 
 // The built-in sample in a fresh in-memory store, its fault rules in `faults`.
-std::unique_ptr<store::store> sample_store(store::fault_rules& faults) {
+std::unique_ptr<store::store> sample_store(store::fault_rules& faults, store::access_book& access) {
     auto opened = store::store::open("");
     require(static_cast<bool>(opened), "cannot open an in-memory store");
     auto data = std::move(opened).value();
@@ -30,7 +30,7 @@ std::unique_ptr<store::store> sample_store(store::fault_rules& faults) {
     require(static_cast<bool>(sample), "the built-in sample does not parse");
     std::vector<store::fixture_document> docs;
     docs.push_back(std::move(sample).value());
-    require(static_cast<bool>(store::apply_fixtures(docs, *data, faults)), "the built-in sample does not load");
+    require(static_cast<bool>(store::apply_fixtures(docs, {*data, faults, access})), "the built-in sample does not load");
     return data;
 }
 
@@ -48,16 +48,16 @@ world& world::get() {
 }
 
 world::world()
-    : store_(sample_store(faults_)), log_(server::log_level::error, null_stream()), router_(clock_, ids_, faults_, log_) {
+    : store_(sample_store(faults_, access_)), log_(server::log_level::error, null_stream()), router_(clock_, ids_, faults_, log_) {
     // The AWS routes only; fuzz_control covers the control API on a control_world.
     server::add_api_routes(router_, api_);
 }
 
 control_world::control_world()
-    : store_(sample_store(faults_)),
-      plane_{*store_, faults_, journal_, limiter_, clock_, {}},
+    : store_(sample_store(faults_, access_)),
+      plane_{*store_, faults_, access_, journal_, limiter_, clock_, {}, {}, {}},
       log_(server::log_level::error, null_stream()),
-      router_(clock_, ids_, faults_, log_, server::router_extras{&journal_, &limiter_, {}}) {
+      router_(clock_, ids_, faults_, log_, server::router_extras{&journal_, &limiter_, {}, &access_, server::auth_mode::off}) {
     require(static_cast<bool>(store_->mark_baseline(clock_.now())), "cannot mark the baseline");
     plane_.startup_faults = faults_.list();
     server::add_api_routes(router_, api_);

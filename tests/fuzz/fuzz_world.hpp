@@ -35,6 +35,7 @@ private:
     api::manual_clock clock_{1'764'000'000'000};
     server::uuid_request_ids ids_{42};
     store::fault_rules faults_;  // before store_: the sample's rules load into it
+    store::access_book access_;
     std::unique_ptr<store::store> store_;
     store::lifecycle_policy lifecycle_ = server::config::default_lifecycle();
     server::page_tokens tokens_{"fuzz"};
@@ -58,6 +59,7 @@ private:
     api::manual_clock clock_{1'764'000'000'000};
     server::uuid_request_ids ids_{42};
     store::fault_rules faults_;  // before store_: the sample's rules load into it
+    store::access_book access_;
     std::unique_ptr<store::store> store_;
     store::lifecycle_policy lifecycle_ = server::config::default_lifecycle();
     server::page_tokens tokens_{"fuzz"};

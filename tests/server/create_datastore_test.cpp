@@ -416,13 +416,13 @@ TEST_CASE("State round trip: GET /_emulator/state, loaded back with mode=replace
     // The state names what was made here, with its members.
     CHECK(before.body().find(R"("datastoreId":")" + a +
                              R"(","datastoreName":"round-trip","datastoreStatus":"ACTIVE",)"
-                             R"("region":"us-east-1",)") != std::string::npos);
+                             R"("accountId":"123456789012","region":"us-east-1",)") != std::string::npos);
     CHECK(before.body().find(R"("tags":{"a":"1","b":"x y"},"clientToken":"rt-1")") != std::string::npos);
     CHECK(before.body().find(R"("inputOwnerAccountId":"210987654321")") != std::string::npos);
 
     const auto loaded = s.post("/_emulator/fixtures?mode=replace", before.body());
     REQUIRE_MESSAGE(loaded.result_int() == 200, loaded.body());
-    CHECK(loaded.body() == R"({"mode":"replace","loaded":{"datastores":6,"jobs":7,"importRules":1,"faults":1}})");
+    CHECK(loaded.body() == R"({"mode":"replace","loaded":{"datastores":6,"jobs":7,"importRules":1,"faults":1,"credentials":0,"policies":0}})");
     const auto after = s.get("/_emulator/state");
     CHECK(after.body() == before.body());
     CHECK(s.get("/datastore").body() == datastores_before);
@@ -449,7 +449,7 @@ TEST_CASE("POST /_emulator/reset returns to the start-up state: created datastor
     const auto reset = s.post("/_emulator/reset", "");
     REQUIRE(reset.result_int() == 200);
     CHECK(reset.body().starts_with(R"({"status":"reset","version":")"));
-    CHECK(reset.body().ends_with(R"(","datastores":3,"jobs":5,"importRules":0,"faults":0})"));
+    CHECK(reset.body().ends_with(R"(","datastores":3,"jobs":5,"importRules":0,"faults":0,"credentials":0,"policies":0})"));
     CHECK(s.get("/datastore").body() == initial_list);
     CHECK(s.get("/_emulator/state").body() == initial_state);
     check_error(s.get(datastore_target(a)), 404, "ResourceNotFoundException", "Datastore " + a + " not found");

@@ -19,7 +19,7 @@ std::string numbered_job(std::size_t i) { return "job" + std::to_string(1000 + i
 // Datastore k_ds (seen from every region) with `n` COMPLETED jobs, the i-th submitted at 1700000000 + i.
 std::string numbered_jobs(std::size_t n) {
     std::string out =
-        R"({"datastores":[{"datastoreId":")" + std::string(k_ds) +
+        R"({"region":"*","datastores":[{"datastoreId":")" + std::string(k_ds) +
         R"(","datastoreName":"jobs","datastoreStatus":"ACTIVE"},)"
         R"({"datastoreId":"ffffffffffffffffffffffffffffffff","datastoreName":"other","datastoreStatus":"ACTIVE"}],"jobs":[)";
     for (std::size_t i = 0; i < n; ++i) {

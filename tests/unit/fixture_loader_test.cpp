@@ -210,7 +210,8 @@ TEST_CASE("the document and its items must be objects and arrays as documented")
 
 TEST_CASE("unknown members are refused, at the top and inside items") {
     CHECK(failure(R"({"datastore": []})") ==
-          "fixture t.json: /datastore: unknown member (expected one of: $schema, datastores, jobs, importRules, faults)");
+          "fixture t.json: /datastore: unknown member (expected one of: $schema, accountId, region, datastores, jobs, importRules, "
+          "faults, credentials, policies)");
     const auto in_job = job_failure(R"("jobName")", R"("jobname")");
     CHECK(in_job.find("fixture t.json: /jobs/0/jobname: unknown member (expected one of: jobId, datastoreId, jobName") == 0);
     const auto in_ds = failure(doc(with(datastore_json(k_ds_a), "{", R"({"extra": 1, )"), ""));
@@ -394,9 +395,10 @@ TEST_CASE("read_fixture_path refuses a missing path and an empty folder") {
 TEST_CASE("apply_fixtures loads datastores, jobs and faults") {
     auto s = memory_store();
     hil::store::fault_rules faults;
+    hil::store::access_book access;
     const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job, R"({"error": "ConflictException"})")},
                                  {"two.json", doc(datastore_json(k_ds_b), job_json("x1", k_ds_b) + "," + job_json("x2", k_ds_a))}});
-    REQUIRE(apply_fixtures(docs, *s, faults));
+    REQUIRE(apply_fixtures(docs, {*s, faults, access}));
     CHECK(counts(*s).datastores == 2);
     CHECK(counts(*s).jobs == 3);
     CHECK(faults.size() == 1);
@@ -406,11 +408,12 @@ TEST_CASE("apply_fixtures loads datastores, jobs and faults") {
 TEST_CASE("apply_fixtures refuses a datastore declared twice, changing nothing") {
     auto s = memory_store();
     hil::store::fault_rules faults;
-    REQUIRE(apply_fixtures(parse_all({{"base.json", doc(datastore_json(std::string(32, 'e')), "")}}), *s, faults));
+    hil::store::access_book access;
+    REQUIRE(apply_fixtures(parse_all({{"base.json", doc(datastore_json(std::string(32, 'e')), "")}}), {*s, faults, access}));
     const auto before = counts(*s);
     const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job, R"({"error": "ConflictException"})")},
                                  {"two.json", doc(datastore_json(k_ds_b) + "," + datastore_json(k_ds_a), "")}});
-    const auto st = apply_fixtures(docs, *s, faults);
+    const auto st = apply_fixtures(docs, {*s, faults, access});
     REQUIRE_FALSE(st.ok());
     CHECK(st.err().code() == hil::api::error_code::validation);
     CHECK(st.err().message() == "fixture two.json: /datastores/1/datastoreId: datastore " + k_ds_a +
@@ -424,9 +427,10 @@ TEST_CASE("apply_fixtures refuses a datastore declared twice, changing nothing")
 TEST_CASE("apply_fixtures refuses a job of an undeclared datastore, changing nothing") {
     auto s = memory_store();
     hil::store::fault_rules faults;
+    hil::store::access_book access;
     const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job, R"({"error": "ConflictException"})")},
                                  {"two.json", doc("", job_json("lost", k_ds_b))}});
-    const auto st = apply_fixtures(docs, *s, faults);
+    const auto st = apply_fixtures(docs, {*s, faults, access});
     REQUIRE_FALSE(st.ok());
     CHECK(st.err().message() ==
           "fixture two.json: /jobs/0/datastoreId: datastore " + k_ds_b + " is not declared in the fixtures' datastores");
@@ -439,8 +443,9 @@ TEST_CASE("apply_fixtures refuses a job of an undeclared datastore, changing not
 TEST_CASE("apply_fixtures refuses a job declared twice") {
     auto s = memory_store();
     hil::store::fault_rules faults;
+    hil::store::access_book access;
     const auto docs = parse_all({{"one.json", doc(datastore_json(k_ds_a), k_job)}, {"two.json", doc("", k_job)}});
-    const auto st = apply_fixtures(docs, *s, faults);
+    const auto st = apply_fixtures(docs, {*s, faults, access});
     REQUIRE_FALSE(st.ok());
     CHECK(st.err().message().find("fixture two.json: /jobs/0/jobId: job abc123 of datastore " + k_ds_a +
                                   " is already declared at one.json /jobs/0") == 0);
@@ -450,8 +455,9 @@ TEST_CASE("apply_fixtures refuses a job declared twice") {
 TEST_CASE("a job may reference a datastore already in the store") {
     auto s = memory_store();
     hil::store::fault_rules faults;
+    hil::store::access_book access;
     REQUIRE(hil::test::upsert(*s, {hil::test::make_datastore(k_ds_b)}, {}));
-    REQUIRE(apply_fixtures(parse_all({{"later.json", doc("", job_json("late", k_ds_b))}}), *s, faults));
+    REQUIRE(apply_fixtures(parse_all({{"later.json", doc("", job_json("late", k_ds_b))}}), {*s, faults, access}));
     CHECK(counts(*s).jobs == 1);
     CHECK(s->find_import_job({}, k_ds_b, "late").ok());
 }
