@@ -240,6 +240,34 @@ def run_wrk(server, shape, mix, paths_file, duration):
     return r
 
 
+# ---- SigV4 -------------------------------------------------------------------------------
+
+BENCH_KEY = "AKIABENCHEXAMPLE"
+BENCH_SECRET = "bench/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def write_credentials(path):
+    with open(path, "w") as f:
+        json.dump({"credentials": [{"accessKeyId": BENCH_KEY, "secretAccessKey": BENCH_SECRET,
+                                    "accountId": "123456789012"}]}, f)
+
+
+def sign_paths(paths, port, out_file, count=20_000):
+    """Signs a sample of the paths for one server (the Host header names its port) with
+    botocore's own SigV4 signer, as the SDK would sign them; valid for 15 minutes."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    signer = SigV4Auth(Credentials(BENCH_KEY, BENCH_SECRET), "medical-imaging", "us-east-1")
+    sample = random.Random(11).sample(paths, min(count, len(paths)))
+    with open(out_file, "w") as f:
+        for status, path in sample:
+            req = AWSRequest(method="GET", url=f"http://127.0.0.1:{port}{path}")
+            signer.add_auth(req)
+            f.write(f"{status} {path}\t{req.headers['X-Amz-Date']}\t{req.headers['Authorization']}\n")
+    return out_file
+
+
 def median(rows, key):
     return statistics.median(r[key] for r in rows)
 
@@ -264,6 +292,8 @@ def main():
     ap.add_argument("--data", help="keep generated data here and reuse it (default: a temporary folder)")
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
     ap.add_argument("--command", default="tests/bench/run.sh", help="the command line to print in the table")
+    ap.add_argument("--auth-only", action="store_true",
+                    help="run only the SigV4 trials (signed requests with --auth off and --auth sigv4)")
     a = ap.parse_args()
     started = time.time()
 
@@ -294,6 +324,11 @@ def main():
 
         help_text = subprocess.run([a.binary, "--help"], capture_output=True, text=True).stdout
         has_journal = "--journal-size" in help_text
+        has_auth = "--auth" in help_text
+        if a.auth_only:
+            if not has_auth:
+                raise SystemExit("--auth-only: this binary has no --auth")
+            return auth_only(a, fixture, paths, tmp, servers, started)
 
         emu = emulator(a.binary, ["--fixtures", fixture], "emulator")
         servers.append(emu)
@@ -324,11 +359,24 @@ def main():
             emu_nj = emulator(a.binary, ["--fixtures", fixture, "--journal-size", "0"], "emulator --journal-size 0")
             servers.append(emu_nj)
             trials.append(("emulator --journal-size 0", emu_nj, "ka32", MIX))
+        signed = {}
+        if has_auth:
+            creds = os.path.join(tmp, "credentials.json")
+            write_credentials(creds)
+            emu_auth = emulator(a.binary, ["--fixtures", fixture, "--fixtures", creds, "--auth", "sigv4"],
+                                "emulator --auth sigv4")
+            servers.append(emu_auth)
+            signed = {emu: os.path.join(tmp, "signed-off.txt"), emu_auth: os.path.join(tmp, "signed-sigv4.txt")}
+            trials += [("emulator, signed requests", emu, "ka32", MIX),
+                       ("emulator --auth sigv4, signed requests", emu_auth, "ka32", MIX)]
         results = {}
         for r in range(a.rounds):
+            for server, out in signed.items():  # fresh signatures each round: they hold 15 minutes
+                sign_paths(paths, server.port, out)
             order = trials if r % 2 == 0 else list(reversed(trials))
             for label, server, shape, mix in order:
-                row = run_wrk(server, SHAPES[shape], mix, paths_file, a.duration)
+                which = signed[server] if "signed" in label else paths_file
+                row = run_wrk(server, SHAPES[shape], mix, which, a.duration)
                 results.setdefault((label, shape, mix), []).append(row)
                 log(f"round {r + 1}/{a.rounds} {label:28} {shape:6} {mix:9} {row['rps']:9.0f} req/s "
                     f"{row['per_cpu_s']:9.0f} req/cpu-s p99 {row['p99_us']} us non2xx {row['non2xx']} "
@@ -381,6 +429,40 @@ def main():
             os.rmdir(tmp) if os.path.isdir(tmp) and not os.listdir(tmp) else None
 
 
+def auth_only(a, fixture, paths, tmp, servers, started):
+    """The SigV4 trials alone: the same signed requests to --auth off and --auth sigv4."""
+    creds = os.path.join(tmp, "credentials.json")
+    write_credentials(creds)
+    off = emulator(a.binary, ["--fixtures", fixture, "--fixtures", creds], "emulator --auth off")
+    on = emulator(a.binary, ["--fixtures", fixture, "--fixtures", creds, "--auth", "sigv4"], "emulator --auth sigv4")
+    servers += [off, on]
+    trials = [("--auth off", off), ("--auth sigv4", on)]
+    results = {}
+    for r in range(a.rounds):
+        files = {label: sign_paths(paths, s.port, os.path.join(tmp, f"signed-{i}.txt")) for i, (label, s) in enumerate(trials)}
+        for label, server in (trials if r % 2 == 0 else list(reversed(trials))):
+            row = run_wrk(server, SHAPES["ka32"], MIX, files[label], a.duration)
+            results.setdefault(label, []).append(row)
+            log(f"round {r + 1}/{a.rounds} {label:14} {row['rps']:9.0f} req/s {row['per_cpu_s']:9.0f} req/cpu-s "
+                f"p99 {row['p99_us']} us non2xx {row['non2xx']}")
+    base = median(results["--auth off"], "per_cpu_s")
+    L = [f"Command: `{a.command}` ({a.rounds} interleaved rounds of {a.duration} s, medians; whole run "
+         f"{time.time() - started:.0f} s)  ",
+         f"Machine: {machine()}; server pinned to CPU {SERVER_CPU}, wrk to CPU {LOAD_CPU}; 32 keep-alive connections, "
+         f"mix {MIX}, every request signed by botocore's SigV4 signer", "",
+         "| server | req/s | req per server CPU-s | vs --auth off | p99 | non-2xx |", "|---|---:|---:|---:|---:|---:|"]
+    for label, _ in trials:
+        rows = results[label]
+        non2xx = sum(r["non2xx"] for r in rows) / max(1, sum(r["requests"] for r in rows))
+        L.append(f"| {label} | {median(rows, 'rps'):,.0f} | {median(rows, 'per_cpu_s'):,.0f} | "
+                 f"{median(rows, 'per_cpu_s') / base:.2f}x | {median(rows, 'p99_us') / 1000:.2f} ms | {non2xx:.1%} |")
+    summary = "\n".join(L) + "\n"
+    os.makedirs(a.results, exist_ok=True)
+    with open(os.path.join(a.results, "auth.md"), "w") as f:
+        f.write(summary)
+    print(summary)
+
+
 def machine():
     model = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -429,6 +511,9 @@ def summarize(results, peak, startup, has_journal, a, elapsed, file_cache):
                 ("one inactive fault rule", "emulator + inactive fault", MIX)]
     if has_journal:
         variants.append(("journal off (--journal-size 0)", "emulator --journal-size 0", MIX))
+    if ("emulator --auth sigv4, signed requests", "ka32", MIX) in results:
+        variants.append(("signed requests, --auth off (signature read, not checked)", "emulator, signed requests", MIX))
+        variants.append(("signed requests, --auth sigv4 (every signature verified)", "emulator --auth sigv4, signed requests", MIX))
     variants.append(("nginx, hits only (reference)", "nginx, hits only", "100,0,0"))
     for name, label, mix in variants:
         rows = row(label, "ka32", mix)

@@ -1,6 +1,6 @@
 -- wrk script: GetDICOMImportJob requests spread over random paths from paths.txt
 -- ("<status> <path>" lines written by gen_fixture.py).
---   HIL_BENCH_PATHS  the paths file
+--   HIL_BENCH_PATHS  the paths file (lines may carry a SigV4 X-Amz-Date and Authorization, tab-separated)
 --   HIL_BENCH_MIX    "hit,miss,invalid" percentages (default "80,10,10"): existing jobs (200),
 --                    unknown jobs or datastores (404), invalid ids (400)
 -- Requests are formatted once in init(), so per request wrk only picks one at random.
@@ -12,9 +12,16 @@ local cut_hit, cut_miss
 function init(args)
     local file = assert(io.open(os.getenv("HIL_BENCH_PATHS"), "r"))
     for line in file:lines() do
-        local status, path = line:match("^(%d+) (.+)$")
+        -- "<status> <path>", or signed: "<status> <path>\t<X-Amz-Date>\t<Authorization>"
+        local status, path, date, authorization = line:match("^(%d+) ([^\t]+)\t([^\t]+)\t(.+)$")
+        local headers = nil
+        if status then
+            headers = { ["X-Amz-Date"] = date, ["Authorization"] = authorization }
+        else
+            status, path = line:match("^(%d+) (.+)$")
+        end
         local pool = pools[status]
-        pool[#pool + 1] = wrk.format("GET", path)
+        pool[#pool + 1] = wrk.format("GET", path, headers)
     end
     file:close()
     local hit, miss = (os.getenv("HIL_BENCH_MIX") or "80,10,10"):match("^(%d+),(%d+),(%d+)$")

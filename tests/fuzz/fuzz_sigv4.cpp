@@ -136,7 +136,8 @@ std::string authorization_for(const sigv4::signed_request& request, std::string_
                                         std::string(k_date.substr(0, 8)) +
                                         "/us-east-1/medical-imaging/aws4_request, SignedHeaders=" +
                                         std::string(signed_headers) + ", Signature=";
-    const auto parsed = sigv4::parse_authorization(unsigned_header + "0");
+    const std::string placeholder = unsigned_header + "0";  // parse_authorization's result views into it
+    const auto parsed = sigv4::parse_authorization(placeholder);
     fuzz::require(parsed.ok(), "the round trip's own header does not parse");
     const auto canonical = sigv4::canonical_request(request, parsed.value(), server::crypto::sha256_hex(request.body));
     const auto to_sign = sigv4::string_to_sign(k_date, parsed.value(), canonical);
@@ -204,9 +205,10 @@ void round_trip(std::string_view method, std::string_view target, const std::vec
     presigned += "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + scope + "&X-Amz-Date=" + std::string(k_date) +
                  "&X-Amz-Expires=300&X-Amz-SignedHeaders=host";
     const std::vector<sigv4::header_field> host_only{{"Host", k_host}};
-    auto parsed = sigv4::parse_authorization("AWS4-HMAC-SHA256 Credential=" + creds.plain.access_key_id + "/" +
-                                             std::string(k_date.substr(0, 8)) +
-                                             "/us-east-1/medical-imaging/aws4_request, SignedHeaders=host, Signature=0");
+    const std::string header = "AWS4-HMAC-SHA256 Credential=" + creds.plain.access_key_id + "/" +
+                               std::string(k_date.substr(0, 8)) +
+                               "/us-east-1/medical-imaging/aws4_request, SignedHeaders=host, Signature=0";
+    auto parsed = sigv4::parse_authorization(header);  // views into `header`
     fuzz::require(parsed.ok(), "the round trip's own header does not parse");
     auto auth = std::move(parsed).value();
     auth.presigned = true;

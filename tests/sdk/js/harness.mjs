@@ -2,6 +2,8 @@
 //
 // Server: HIL_SDK_ENDPOINT (a server already started with fixtures/sdk-scenario.json) if set,
 // otherwise a fresh HIL_BINARY on an ephemeral port with that fixture, stopped by stop().
+// A suite that needs other flags or fixtures (start_server({ flags, fixtures })) always gets a
+// fresh HIL_BINARY of its own, since a server someone else started cannot be reconfigured.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
@@ -39,13 +41,23 @@ export const dummy_credentials = {
 const startup_timeout_ms = 15_000;
 const shutdown_timeout_ms = 15_000;
 
-export async function start_server() {
+// Whether start_server() can start a server of its own (with flags or fixtures of the suite's).
+export const can_start_server = () => Boolean(process.env.HIL_BINARY);
+
+// `flags`: extra command-line arguments (["--auth", "sigv4"]); `fixtures`: a fixture path, or a
+// list of them, instead of fixtures/sdk-scenario.json. Either one means a server of its own.
+export async function start_server({ flags = [], fixtures } = {}) {
+  const own = flags.length > 0 || fixtures !== undefined;
   const given = process.env.HIL_SDK_ENDPOINT;
-  if (given) return { endpoint: given.replace(/\/+$/, ""), stop: async () => {} };
+  if (given && !own) return { endpoint: given.replace(/\/+$/, ""), stop: async () => {} };
 
   const binary = process.env.HIL_BINARY;
-  if (!binary) throw new Error("set HIL_BINARY (the healthimaging-local executable) or HIL_SDK_ENDPOINT");
-  const child = spawn(binary, ["--port", "0", "--fixtures", fixture_path], { stdio: ["ignore", "pipe", "inherit"] });
+  if (!binary) {
+    throw new Error(own ? "a server with its own flags or fixtures needs HIL_BINARY (the healthimaging-local executable)"
+                        : "set HIL_BINARY (the healthimaging-local executable) or HIL_SDK_ENDPOINT");
+  }
+  const fixture_args = [fixtures ?? fixture_path].flat().flatMap((f) => ["--fixtures", f]);
+  const child = spawn(binary, ["--port", "0", ...fixture_args, ...flags], { stdio: ["ignore", "pipe", "inherit"] });
   // The reader keeps consuming stdout for the server's whole life, so the pipe never fills up.
   const lines = readline.createInterface({ input: child.stdout });
   const endpoint = await new Promise((resolve, reject) => {
@@ -82,15 +94,15 @@ export function make_client(endpoint, extra = {}) {
   return new MedicalImagingClient({ endpoint, region: "us-east-1", credentials: dummy_credentials, ...extra });
 }
 
-// Registers before/after hooks in the calling test file: start_server() before its first test,
-// stop() after its last. With `client` (options for make_client, {} for none) it also makes one
-// client there and destroys it before the server stops. The returned object gets `endpoint` and
-// `client` once the before hook has run.
-export function use_server({ client } = {}) {
+// Registers before/after hooks in the calling test file (or describe block): start_server() before
+// its first test, stop() after its last. With `client` (options for make_client, {} for none) it
+// also makes one client there and destroys it before the server stops. `flags` and `fixtures` go
+// to start_server(). The returned object gets `endpoint` and `client` once the before hook has run.
+export function use_server({ client, flags, fixtures } = {}) {
   const handle = {};
   let server;
   before(async () => {
-    server = await start_server();
+    server = await start_server({ flags, fixtures });
     handle.endpoint = server.endpoint;
     if (client) handle.client = make_client(server.endpoint, client);
   });

@@ -2,6 +2,9 @@
 
 Server: HIL_SDK_ENDPOINT (a server already started with fixtures/sdk-scenario.json) if set,
 otherwise a fresh HIL_BINARY on an ephemeral port with that fixture, stopped by stop().
+A suite that needs other flags or fixtures (Server(flags=..., fixtures=...), or a ServerTestCase
+with server_flags / server_fixtures) always gets a fresh HIL_BINARY of its own, since a server
+someone else started cannot be reconfigured.
 """
 import os
 import pathlib
@@ -38,17 +41,32 @@ _STARTUP_TIMEOUT_S = 15
 _SHUTDOWN_TIMEOUT_S = 15
 
 
+def can_start_server():
+    """Whether Server can start a server of its own (with flags or fixtures of the suite's)."""
+    return bool(os.environ.get("HIL_BINARY"))
+
+
 class Server:
-    def __init__(self):
+    def __init__(self, flags=(), fixtures=None):
+        """`flags`: extra command-line arguments (["--auth", "sigv4"]); `fixtures`: a fixture path,
+        or a list of them, instead of fixtures/sdk-scenario.json. Either one means a server of its own."""
+        own = bool(flags) or fixtures is not None
         given = os.environ.get("HIL_SDK_ENDPOINT")
         self._process = None
-        if given:
+        if given and not own:
             self.endpoint = given.rstrip("/")
             return
         binary = os.environ.get("HIL_BINARY")
         if not binary:
-            raise RuntimeError("set HIL_BINARY (the healthimaging-local executable) or HIL_SDK_ENDPOINT")
-        self._process = subprocess.Popen([binary, "--port", "0", "--fixtures", str(FIXTURE_PATH)],
+            raise RuntimeError("a server with its own flags or fixtures needs HIL_BINARY (the healthimaging-local "
+                               "executable)" if own else
+                               "set HIL_BINARY (the healthimaging-local executable) or HIL_SDK_ENDPOINT")
+        if fixtures is None:
+            fixtures = [FIXTURE_PATH]
+        elif isinstance(fixtures, (str, os.PathLike)):
+            fixtures = [fixtures]
+        fixture_args = [arg for path in fixtures for arg in ("--fixtures", str(path))]
+        self._process = subprocess.Popen([binary, "--port", "0", *fixture_args, *flags],
                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
         lines = queue.Queue()
 
@@ -100,13 +118,16 @@ def make_client(endpoint, **config):
 
 
 class ServerTestCase(unittest.TestCase):
-    """A Server for the whole class (each test module holds one), stopped after its last test."""
+    """A Server for the whole class (each test module holds one), stopped after its last test.
+    A subclass may set server_flags and server_fixtures (see Server)."""
 
     server = None
+    server_flags = ()
+    server_fixtures = None
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server()
+        cls.server = Server(flags=cls.server_flags, fixtures=cls.server_fixtures)
 
     @classmethod
     def tearDownClass(cls):
