@@ -188,8 +188,9 @@ bool router::authorized(const request& req) const {
 struct router::outcome {
     std::optional<api::result<reply>> result;
     std::optional<store::fault_action> fault;
-    std::string_view caller;
-    store::scope scope;  // the caller's namespace (claimed, when authentication failed)
+    std::string_view caller;  // views the request, or a credential of `access`
+    store::scope scope;       // the caller's namespace (claimed, when authentication failed)
+    std::shared_ptr<const store::access_snapshot> access;  // keeps `caller` valid for the journal
 };
 
 const router::compiled_route* router::match(const request& req, route_match& labels, std::string& allow) const {
@@ -228,6 +229,7 @@ void router::run_api(const compiled_route& r, const request& req, const route_ma
     const caller& who = identified.value();
     out.caller = who.access_key_id;
     out.scope = who.scope;
+    out.access = who.access;
     if (extras_.limiter && !extras_.limiter->admit(op, out.caller)) {
         out.result = api::error::of(api::error_code::throttling, "Rate exceeded");
         return;

@@ -461,3 +461,70 @@ TEST_CASE("a job may reference a datastore already in the store") {
     CHECK(counts(*s).jobs == 1);
     CHECK(s->find_import_job({}, k_ds_b, "late").ok());
 }
+
+TEST_CASE("a document's accountId and region are its datastores' and (when named) its faults' namespace") {
+    const auto seeded = parse_fixture(R"({"accountId":"111122223333","region":"eu-west-1","datastores":[)" +
+                                          datastore_json(k_ds_a) + R"(],"faults":[{"error":"ThrottlingException"}]})",
+                                      "t.json");
+    REQUIRE(seeded);
+    CHECK(seeded.value().datastores[0].account_id == "111122223333");
+    CHECK(seeded.value().datastores[0].region == "eu-west-1");
+    CHECK(seeded.value().faults[0].account_id == std::optional<std::string>("111122223333"));
+    CHECK(seeded.value().faults[0].region == std::optional<std::string>("eu-west-1"));
+    // Unnamed: the default namespace, and faults for everyone.
+    const auto plain = parse_fixture(doc(datastore_json(k_ds_a), "", R"({"error":"ThrottlingException"})"), "t.json");
+    REQUIRE(plain);
+    CHECK(plain.value().datastores[0].account_id == "123456789012");
+    CHECK(plain.value().datastores[0].region == "us-east-1");
+    CHECK_FALSE(plain.value().faults[0].account_id);
+    CHECK_FALSE(plain.value().faults[0].region);
+    // "*": seen from every region (stored as no region).
+    const auto everywhere = parse_fixture(R"({"region":"*","datastores":[)" + datastore_json(k_ds_a) + "]}", "t.json");
+    REQUIRE(everywhere);
+    CHECK(everywhere.value().datastores[0].region.empty());
+    CHECK(failure(R"({"region":"EU"})") ==
+          "fixture t.json: /region: must be a region name such as us-east-1 (lower-case letters, digits and '-'), or \"*\" for every region");
+    CHECK(failure(R"({"accountId":"12"})").find("fixture t.json: /accountId: value '12' is not a valid AwsAccountId") == 0);
+    CHECK(fault_failure(R"({"error":"ThrottlingException","region":"*"})") ==
+          "fixture t.json: /faults/0/region: must be a region name such as us-east-1 (lower-case letters, digits and '-')");
+}
+
+TEST_CASE("credentials and policies are read with their constraints, and refused with the place and reason") {
+    const auto ok = parse_fixture(R"({"credentials":[{"accessKeyId":"AKIAX1","secretAccessKey":"s","sessionToken":"t",
+        "expiresAt":1764403200.5,"accountId":"111122223333","principalArn":"arn:aws:iam::111122223333:user/x"}],
+        "policies":[{"effect":"Deny","principal":"*","actions":["medical-imaging:*"],"resources":["*"]}]})", "t.json");
+    REQUIRE(ok);
+    const auto& c = ok.value().credentials.at(0);
+    CHECK(c.access_key_id == "AKIAX1");
+    CHECK(c.session_token == std::optional<std::string>("t"));
+    CHECK(c.expires_at == std::optional<hil::api::epoch_millis>(1'764'403'200'500));
+    CHECK_FALSE(ok.value().policies.at(0).allow);
+    CHECK(failure(R"({"credentials":[{"accessKeyId":"A B","secretAccessKey":"s","accountId":"111122223333"}]})")
+              .find("fixture t.json: /credentials/0/accessKeyId: must be 3 to 128 characters") == 0);
+    CHECK(failure(R"({"credentials":[{"accessKeyId":"AKIAX1","secretAccessKey":"s","accountId":"111122223333",
+        "principalArn":"arn:aws:iam::999999999999:user/x"}]})")
+              .find("fixture t.json: /credentials/0/principalArn: must be an IAM or STS ARN of the credential's account") == 0);
+    CHECK(failure(R"({"policies":[{"effect":"Allow","principal":"*","actions":["s3:GetObject"],"resources":["*"]}]})") ==
+          "fixture t.json: /policies/0/actions/0: 's3:GetObject' is not an action of the service: \"*\" or "
+          "medical-imaging:<Operation>, wildcards allowed");
+    CHECK(failure(R"({"policies":[{"effect":"Allow","principal":"*","actions":[],"resources":["*"]}]})") ==
+          "fixture t.json: /policies/0/actions: must be an array of 1 to 100 strings");
+    CHECK(failure(R"({"policies":[{"effect":"Allow","principal":"*","actions":["*"],"resources":["datastore/x"]}]})") ==
+          "fixture t.json: /policies/0/resources/0: 'datastore/x' is not \"*\" or an ARN (wildcards allowed)");
+    CHECK(failure(R"({"policies":[{"effect":"Allow","principal":"*","actions":["*"]}]})") ==
+          "fixture t.json: /policies/0/resources: required member is missing");
+}
+
+TEST_CASE("apply_fixtures refuses a policy id used twice, changing nothing") {
+    auto s = hil::store::store::open(":memory:");
+    REQUIRE(s);
+    hil::store::fault_rules faults;
+    hil::store::access_book access;
+    const std::string policy = R"({"id":"p","effect":"Allow","principal":"*","actions":["*"],"resources":["*"]})";
+    const auto st = apply_fixtures(parse_all({{"a.json", R"({"policies":[)" + policy + "]}"},
+                                              {"b.json", R"({"policies":[)" + policy + "]}"}}),
+                                   {*s.value(), faults, access});
+    REQUIRE_FALSE(st);
+    CHECK(st.err().message() == "fixture b.json: /policies/0/id: policy id p is already used by a.json /policies/0");
+    CHECK(access.empty());
+}
