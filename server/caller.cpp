@@ -1,6 +1,8 @@
 #include "server/caller.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <vector>
 
 namespace hil::server {
@@ -47,9 +49,22 @@ api::result<caller> identify(const request& req, auth_mode mode, const store::ac
         const store::credential* known = access && !key.empty() ? access->find(key) : nullptr;
         return make_caller(key, credential_region(authorization), known, std::move(access));
     }
-    std::vector<sigv4::header_field> headers;
-    headers.reserve(16);
-    for (const auto& field : req) headers.push_back({field.name_string(), field.value()});
+    // The fields as the verifier reads them; on the stack for the usual few dozen.
+    std::array<sigv4::header_field, 32> inline_fields;
+    std::vector<sigv4::header_field> more_fields;
+    std::size_t count = 0;
+    for (const auto& field : req) {
+        if (count < inline_fields.size()) {
+            inline_fields[count] = {field.name_string(), field.value()};
+        } else {
+            if (more_fields.empty()) more_fields.assign(inline_fields.begin(), inline_fields.end());
+            more_fields.push_back({field.name_string(), field.value()});
+        }
+        ++count;
+    }
+    const std::span<const sigv4::header_field> headers =
+        more_fields.empty() ? std::span<const sigv4::header_field>(inline_fields.data(), count)
+                            : std::span<const sigv4::header_field>(more_fields);
     const sigv4::signed_request signed_req{req.method_string(), req.target(), headers, req.body()};
     const auto lookup = [&access](std::string_view key) -> const store::credential* {
         return access ? access->find(key) : nullptr;

@@ -624,22 +624,34 @@ signing_key_cache::key_view signing_key_cache::equal::view(const entry_key& k) n
 
 signing_key_cache::signing_key_cache(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
 
-std::array<unsigned char, 32> signing_key_cache::get(std::string_view access_key_id, std::string_view secret,
-                                                     std::string_view date, std::string_view region,
-                                                     std::string_view service) {
+std::shared_ptr<const crypto::hmac_sha256_key> signing_key_cache::signer(std::string_view access_key_id,
+                                                                         std::string_view secret, std::string_view date,
+                                                                         std::string_view region,
+                                                                         std::string_view service) {
     const key_view wanted{access_key_id, secret, date, region, service};
     {
         const std::lock_guard lock(mutex_);
-        if (const auto it = keys_.find(wanted); it != keys_.end()) return it->second;
+        if (const auto it = keys_.find(wanted); it != keys_.end()) return it->second.signer;
     }
     const auto key = signing_key(secret, date, region, service);
+    auto made = std::make_shared<const crypto::hmac_sha256_key>(key);
     const std::lock_guard lock(mutex_);
     if (keys_.size() >= capacity_) keys_.clear();
     keys_.try_emplace(entry_key{std::string(access_key_id), std::string(secret), std::string(date),
                                 std::string(region), std::string(service)},
-                      key);
+                      entry{key, made});
     ++derivations_;
-    return key;
+    return made;
+}
+
+std::array<unsigned char, 32> signing_key_cache::get(std::string_view access_key_id, std::string_view secret,
+                                                     std::string_view date, std::string_view region,
+                                                     std::string_view service) {
+    (void)signer(access_key_id, secret, date, region, service);
+    const std::lock_guard lock(mutex_);
+    const auto it = keys_.find(key_view{access_key_id, secret, date, region, service});
+    // Just made or found; a concurrent eviction may have emptied the cache since: derive again.
+    return it != keys_.end() ? it->second.key : signing_key(secret, date, region, service);
 }
 
 std::size_t signing_key_cache::size() const {
@@ -774,8 +786,8 @@ api::result<verified_caller> verify(const signed_request& request, const credent
                                                             : crypto::sha256_hex(request.body);
     const std::string canonical = canonical_request(request, auth, claimed ? *claimed : std::string_view(body_hash));
     const std::string to_sign = string_to_sign(amz_date, auth, canonical);
-    const auto key = keys.get(auth.access_key_id, credential->secret_access_key, auth.date, auth.region, auth.service);
-    if (!crypto::constant_time_equal(signature(key, to_sign), auth.signature)) {
+    const auto signer = keys.signer(auth.access_key_id, credential->secret_access_key, auth.date, auth.region, auth.service);
+    if (!crypto::constant_time_equal(crypto::hex(signer->digest(to_sign)), auth.signature)) {
         std::string shown_to_sign = clip_bytes(to_sign, 1024);
         const std::size_t fixed = k_mismatch_head.size() + k_mismatch_middle.size() + k_mismatch_tail.size() +
                                   shown_to_sign.size();

@@ -70,6 +70,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -80,6 +81,7 @@
 
 #include "api/clock.hpp"
 #include "api/result.hpp"
+#include "server/crypto.hpp"
 #include "store/model.hpp"
 
 namespace hil::server {
@@ -193,6 +195,10 @@ public:
     // The key for these inputs: from the cache, else derived (signing_key) and remembered.
     std::array<unsigned char, 32> get(std::string_view access_key_id, std::string_view secret, std::string_view date,
                                       std::string_view region, std::string_view service);
+    // The same key, ready to sign with (crypto::hmac_sha256_key): what verify() uses.
+    std::shared_ptr<const crypto::hmac_sha256_key> signer(std::string_view access_key_id, std::string_view secret,
+                                                          std::string_view date, std::string_view region,
+                                                          std::string_view service);
 
     // For tests: keys held, and how many get() calls derived one.
     std::size_t size() const;
@@ -225,7 +231,11 @@ private:
     const std::size_t capacity_;
     mutable std::mutex mutex_;
     // Guarded by mutex_:
-    std::unordered_map<entry_key, std::array<unsigned char, 32>, hasher, equal> keys_;
+    struct entry {
+        std::array<unsigned char, 32> key;
+        std::shared_ptr<const crypto::hmac_sha256_key> signer;  // the same key, made ready for HMACs
+    };
+    std::unordered_map<entry_key, entry, hasher, equal> keys_;
     std::size_t derivations_ = 0;
 };
 
