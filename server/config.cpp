@@ -110,8 +110,9 @@ const std::vector<option_def>& options() {
              c.admin_token = std::string(v);
          }},
         {"--auth", "HIL_AUTH", "MODE",
-         "off (default: any request is served, signed or not) or sigv4 (every API call needs a valid AWS Signature "
-         "Version 4 of a known credential)",
+         "off (default: any request is served, signed or not; the access key still picks the namespace and the "
+         "principal that access policies judge) or sigv4 (every API call needs a valid AWS Signature Version 4 of a "
+         "known credential)",
          [](config& c, std::string_view w, std::string_view v) {
              if (v == "off") {
                  c.auth = auth_mode::off;
