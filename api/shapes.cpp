@@ -178,6 +178,18 @@ std::vector<std::string> violations(const shape& shape, std::int64_t value) {
     return out;
 }
 
+bool is_region_name(std::string_view text) noexcept {
+    return !text.empty() && text.size() <= 32 && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+bool is_access_key_id(std::string_view text) noexcept {
+    return !text.empty() && text.size() <= 128 && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
 std::string display_value(std::string_view value, std::size_t max_chars) {
     std::string out;
     out.reserve(std::min(value.size(), max_chars * 4) + 3);

@@ -93,6 +93,12 @@ bool matches_pattern(const shape& shape, std::string_view value);
 // becomes U+FFFD) and at most `max_chars` code points, with "..." where it was cut.
 std::string display_value(std::string_view value, std::size_t max_chars = 64);
 
+// Whether `text` is an AWS region name as the emulator takes one (SigV4 scopes, fixtures, the
+// control API): 1 to 32 lower-case letters, digits and '-'.
+bool is_region_name(std::string_view text) noexcept;
+// Whether `text` is an access key id as the emulator reads one: 1 to 128 of A-Z a-z 0-9 _ -.
+bool is_access_key_id(std::string_view text) noexcept;
+
 // Number of code points; a byte that does not start a valid sequence counts as one.
 std::size_t utf8_length(std::string_view s);
 

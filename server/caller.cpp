@@ -8,10 +8,6 @@
 namespace hil::server {
 namespace {
 
-bool is_account_id(std::string_view key) {
-    return key.size() == 12 && std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 std::string default_principal(std::string_view account, std::string_view access_key_id) {
     return "arn:aws:iam::" + std::string(account) + ":user/" +
            (access_key_id.empty() ? std::string("anonymous") : std::string(access_key_id));
@@ -24,7 +20,7 @@ caller make_caller(std::string_view key, std::string_view region, const store::c
     who.access_key_id = key;
     if (known) {
         who.scope.account_id = known->account_id;
-    } else if (is_account_id(key)) {
+    } else if (key.size() == 12 && api::violations(api::aws_account_id_shape, key).empty()) {  // a 12-digit key is the account
         who.scope.account_id = std::string(key);
     }
     if (!region.empty()) who.scope.region = std::string(region);
@@ -72,10 +68,8 @@ api::result<caller> identify(const request& req, auth_mode mode, const store::ac
     auto verified = sigv4::verify(signed_req, lookup, now, keys);
     if (!verified) return verified.err();
     const auto* known = verified.value().credential;
-    auto who = make_caller(known->access_key_id, verified.value().region, known, std::move(access));
-    who.access_key_id = access_key_id(authorization);  // views the request, as in --auth off
-    if (who.access_key_id.empty()) who.access_key_id = std::string_view(known->access_key_id);
-    return who;
+    // The verified key (views the snapshot `access` keeps), never another Credential= of the header.
+    return make_caller(known->access_key_id, verified.value().region, known, std::move(access));
 }
 
 std::string resource_of(const api::operation& op, const std::vector<std::pair<std::string_view, std::string>>& labels,

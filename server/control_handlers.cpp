@@ -60,12 +60,8 @@ api::result<store::namespace_filter> namespace_of(const request& req) {
     if (only.account_id && api::violations(api::aws_account_id_shape, *only.account_id).size() != 0) {
         return api::error::validation("accountId must be 12 digits, not '" + api::display_value(*only.account_id) + "'");
     }
-    if (only.region) {
-        const bool ok = !only.region->empty() && only.region->size() <= 32 &&
-                        std::all_of(only.region->begin(), only.region->end(), [](char c) {
-                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-                        });
-        if (!ok) return api::error::validation("region must be a region name such as us-east-1, not '" + api::display_value(*only.region) + "'");
+    if (only.region && !api::is_region_name(*only.region)) {
+        return api::error::validation("region must be a region name such as us-east-1, not '" + api::display_value(*only.region) + "'");
     }
     return only;
 }

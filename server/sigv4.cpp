@@ -20,13 +20,7 @@ std::string_view access_key_id(std::string_view authorization) {
     const auto value = authorization.substr(at + credential.size());
     const auto end = value.find_first_of("/, ");
     const auto key = value.substr(0, end);
-    // Access key ids are short upper-case alphanumerics; anything else is not one.
-    if (key.empty() || key.size() > 128) return {};
-    for (const char c : key) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok) return {};
-    }
-    return key;
+    return api::is_access_key_id(key) ? key : std::string_view{};
 }
 
 
@@ -42,10 +36,7 @@ std::string_view credential_region(std::string_view authorization) {
     if (date_end == std::string_view::npos) return {};
     rest.remove_prefix(date_end + 1);
     const auto region = rest.substr(0, rest.find('/'));
-    if (region.empty() || region.size() > 32 || region.size() == rest.size()) return {};
-    for (const char c : region) {
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return {};
-    }
+    if (region.size() == rest.size() || !api::is_region_name(region)) return {};
     return region;
 }
 
@@ -115,10 +106,16 @@ void append_encoded(std::string& out, unsigned char c) {
     }
 }
 
-// Percent-decodes `text` (a malformed escape stays literal, '+' stays '+') and appends the
-// result encoded strictly: the canonical form of a query name or value.
+// Percent-decodes `text` (a malformed escape stays literal, '+' is a space as the router reads
+// it: the SDKs send neither raw) and appends the result encoded strictly: the canonical form of
+// a query name or value.
 void append_reencoded(std::string& out, std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
+        if (text[i] == '+') {
+            append_encoded(out, static_cast<unsigned char>(' '));
+            ++i;
+            continue;
+        }
         if (text[i] == '%' && i + 2 < text.size()) {
             const int high = hex_value(text[i + 1]);
             const int low = hex_value(text[i + 2]);
@@ -302,11 +299,6 @@ std::int64_t floor_seconds(api::epoch_millis millis) {
 
 // ---- parsing ----
 
-bool valid_region(std::string_view region) {
-    if (region.empty() || region.size() > 32) return false;
-    return std::all_of(region.begin(), region.end(),
-                       [](char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-'; });
-}
 
 // The checks both forms share once their three parameters are found: host signed, the
 // algorithm, five credential elements. Fills `a` from the views, which it keeps.
@@ -537,9 +529,9 @@ api::result<parsed_authorization> parse_authorization(std::string_view header, b
 
 std::string canonical_request(const signed_request& request, const parsed_authorization& auth,
                               std::string_view payload_hash) {
-    const auto question = request.target.find('?');
-    const auto path = request.target.substr(0, question);
-    const auto query = question == std::string_view::npos ? std::string_view{} : request.target.substr(question + 1);
+    // The path and query the router serves (a '#' ends both), so what is signed is what runs.
+    const auto path = target_path(request.target);
+    const auto query = target_query(request.target);
     std::string out;
     out.reserve(request.method.size() + path.size() * 2 + query.size() * 2 + auth.signed_headers_text.size() * 2 +
                 payload_hash.size() + 256);
@@ -668,8 +660,7 @@ std::size_t signing_key_cache::derivations() const {
 
 api::result<verified_caller> verify(const signed_request& request, const credential_lookup& lookup,
                                     api::epoch_millis now, signing_key_cache& keys, std::string_view service) {
-    const auto question = request.target.find('?');
-    const auto query = question == std::string_view::npos ? std::string_view{} : request.target.substr(question + 1);
+    const auto query = target_query(request.target);
     const auto header = find_header(request.headers, "authorization");
     const bool presigned = has_presign_algorithm(query);
     if (header && presigned) {
@@ -744,7 +735,7 @@ api::result<verified_caller> verify(const signed_request& request, const credent
 
     // 5: the scope, every wrong piece at once.
     std::string scope_errors;
-    if (!valid_region(auth.region)) {
+    if (!api::is_region_name(auth.region)) {
         scope_errors += "Credential should be scoped to a valid region, not '" + quote(auth.region, k_quote_short) + "'. ";
     }
     if (auth.service != service) {
@@ -780,6 +771,10 @@ api::result<verified_caller> verify(const signed_request& request, const credent
     const auto claimed = content_sha ? std::optional<std::string_view>(trim(*content_sha)) : std::nullopt;
     const bool claims_digest = claimed && claimed->size() == 64 &&
                                std::all_of(claimed->begin(), claimed->end(), [](char c) { return hex_value(c) >= 0; });
+    // Anything else would leave the body unsigned: only the one documented opt-out does.
+    if (claimed && !claims_digest && *claimed != k_unsigned_payload) {
+        return invalid("x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.");
+    }
     constexpr std::string_view k_empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     const std::string body_hash = claimed && !claims_digest ? std::string()
                                   : request.body.empty()    ? std::string(k_empty_sha256)

@@ -17,6 +17,13 @@ std::string_view target_path(std::string_view target) {
     return target.substr(0, end);
 }
 
+std::string_view target_query(std::string_view target) {
+    const auto end = target.find_first_of("?#");
+    if (end == std::string_view::npos || target[end] != '?') return {};
+    const auto query = target.substr(end + 1);
+    return query.substr(0, query.find('#'));
+}
+
 std::string percent_decode(std::string_view segment) {
     std::string out;
     out.reserve(segment.size());
@@ -45,10 +52,7 @@ std::string form_decode(std::string_view component) {
 
 void for_each_query_param(std::string_view target,
                           const std::function<bool(const std::string& name, std::string_view raw_value)>& visit) {
-    const auto q = target.find('?');
-    if (q == std::string_view::npos) return;
-    auto query = target.substr(q + 1);
-    query = query.substr(0, query.find('#'));
+    auto query = target_query(target);
     while (!query.empty()) {
         const auto amp = query.find('&');
         const auto pair = query.substr(0, amp);

@@ -12,6 +12,9 @@ namespace hil::server {
 
 // The path part of a request target: everything before '?' or '#'.
 std::string_view target_path(std::string_view target);
+// The query of a request target: after the '?' that ends the path, up to any '#' (empty when
+// the path ends at '#' or there is no '?'). The SigV4 verifier signs exactly this and the path.
+std::string_view target_query(std::string_view target);
 
 // Percent-decodes `segment`. A '%' not followed by two hex digits is kept as it is, so the
 // value then fails validation by name instead of being guessed at. '+' stays '+'.

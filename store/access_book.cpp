@@ -124,12 +124,22 @@ bool access_book::remove_policy(std::string_view id) {
 }
 
 void access_book::replace(std::vector<credential> credentials, std::vector<access_policy> policies) {
-    {
-        std::lock_guard lock(write_mutex_);
-        publish(std::make_shared<const access_snapshot>());
+    // One new snapshot, published once: no reader sees the credentials without their policies.
+    auto next = std::make_shared<access_snapshot>();
+    for (auto& c : credentials) {
+        auto key = c.access_key_id;
+        next->credentials.insert_or_assign(std::move(key), std::move(c));
     }
-    put_credentials(std::move(credentials));
-    (void)add_policies(std::move(policies));
+    std::lock_guard lock(write_mutex_);
+    for (auto& p : policies) {
+        while (p.id.empty()) {
+            auto candidate = "policy-" + std::to_string(next_policy_id_++);
+            const bool taken = std::any_of(policies.begin(), policies.end(), [&](const access_policy& q) { return q.id == candidate; });
+            if (!taken) p.id = std::move(candidate);
+        }
+    }
+    next->policies = std::move(policies);
+    publish(std::move(next));
 }
 
 void access_book::clear_credentials() {

@@ -64,7 +64,8 @@ public:
     // when an id is already taken (then nothing is added). Returns the policies as added.
     api::result<std::vector<access_policy>> add_policies(std::vector<access_policy> policies);
     bool remove_policy(std::string_view id);
-    // Replaces everything (reset, fixtures with mode=replace).
+    // Replaces everything at once (reset, fixtures with mode=replace), giving ids to policies
+    // without one. REQUIRES: the given policy ids are unique (fixtures check them first).
     void replace(std::vector<credential> credentials, std::vector<access_policy> policies);
     void clear_credentials();
     void clear_policies();

@@ -168,10 +168,7 @@ std::optional<std::string> read_region(const object_reader& r, std::string_view 
     auto region = r.optional_string(member);
     if (!region) return region;
     if (*region == "*" && every_region_allowed) return std::string();
-    const bool ok = !region->empty() && region->size() <= 32 && std::all_of(region->begin(), region->end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    });
-    if (!ok) {
+    if (!api::is_region_name(*region)) {
         fail(r.at(member), std::string("must be a region name such as us-east-1 (lower-case letters, digits and '-')") +
                                (every_region_allowed ? ", or \"*\" for every region" : ""));
     }
@@ -427,12 +424,10 @@ credential read_credential(const json& v, const place& pointer) {
                           {"accessKeyId", "secretAccessKey", "sessionToken", "expiresAt", "accountId", "principalArn"});
     credential c;
     c.access_key_id = r.required_string("accessKeyId");
-    const bool key_ok = c.access_key_id.size() >= 3 && c.access_key_id.size() <= 128 &&
-                        std::all_of(c.access_key_id.begin(), c.access_key_id.end(), [](char ch) {
-                            return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                                   ch == '_' || ch == '-';
-                        });
-    if (!key_ok) fail(r.at("accessKeyId"), "must be 3 to 128 characters of A-Z a-z 0-9 _ - (an access key id such as AKIAIOSFODNN7EXAMPLE)");
+    // What the header parser reads as a key, and at least 3 characters (AWS's own are 16 or more).
+    if (c.access_key_id.size() < 3 || !api::is_access_key_id(c.access_key_id)) {
+        fail(r.at("accessKeyId"), "must be 3 to 128 characters of A-Z a-z 0-9 _ - (an access key id such as AKIAIOSFODNN7EXAMPLE)");
+    }
     c.secret_access_key = r.required_string("secretAccessKey");
     if (c.secret_access_key.empty() || c.secret_access_key.size() > 128) fail(r.at("secretAccessKey"), "must be 1 to 128 characters");
     c.session_token = r.optional_string("sessionToken");

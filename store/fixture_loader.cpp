@@ -236,6 +236,18 @@ api::status apply_fixtures(std::vector<fixture_document> documents, const fixtur
             const auto [it, fresh] = datastore_places.emplace(d.datastore_id, doc.source + " " + pointer);
             if (!fresh) return fixture_error(doc.source, pointer + "/datastoreId",
                                              "datastore " + d.datastore_id + " is already declared at " + it->second);
+            if (mode == load_mode::merge) {
+                // Ids are unique across namespaces: one suite's fixture must not take over another's datastore.
+                auto stored = into.datastore_namespace(d.datastore_id);
+                if (!stored) return stored.err();
+                if (const auto& ns = stored.value(); ns && (ns->account_id != d.account_id || ns->region != d.region)) {
+                    return fixture_error(doc.source, pointer + "/datastoreId",
+                                         "datastore " + d.datastore_id + " already exists in account " + ns->account_id +
+                                             (ns->region.empty() ? std::string(", seen from every region")
+                                                                 : ", region " + ns->region) +
+                                             "; a datastore id belongs to one namespace");
+                }
+            }
             datastores.push_back(d);
         }
     }

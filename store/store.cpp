@@ -1050,6 +1050,14 @@ api::result<bool> store::has_datastore(std::string_view datastore_id) {
     return found.value().has_value();
 }
 
+api::result<std::optional<scope>> store::datastore_namespace(std::string_view datastore_id) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->read_datastore(datastore_id);
+    if (!found) return found.err();
+    if (!found.value()) return std::optional<scope>();
+    return std::optional<scope>(scope{found.value()->account_id, found.value()->region});
+}
+
 api::status store::load(const dataset& data, load_mode mode) {
     std::lock_guard lock(impl_->mutex);
     impl_->note_change();

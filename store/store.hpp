@@ -139,6 +139,9 @@ public:
     // --- the whole dataset ---
     // Whether a datastore with this id exists, in any scope (fixture cross-checks).
     api::result<bool> has_datastore(std::string_view datastore_id);
+    // The namespace of the stored datastore with this id (region "" for one seen from every
+    // region), or nothing when there is none: ids are unique across namespaces.
+    api::result<std::optional<scope>> datastore_namespace(std::string_view datastore_id);
     // Writes the dataset in one transaction: all of it or, on any failure, none. `merge`
     // inserts or replaces by id (import rules are appended); `replace` first removes
     // everything. REQUIRES: every job's datastore is in `data` or (merge) already stored.

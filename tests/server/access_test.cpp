@@ -187,6 +187,22 @@ TEST_CASE("--auth sigv4: every failure is the 403 AWS sends, with its message") 
     early.at = k_t0 + 16 * 60 * 1000;
     check_error(signed_get(s, "/datastore", early), 403, "InvalidSignatureException",
                 "Signature not yet current: 20251129T081600Z is still later than 20251129T081500Z (20251129T080000Z + 15 min.)");
+    // A payload hash that is neither a digest nor UNSIGNED-PAYLOAD would leave the body unsigned.
+    auto bogus_hash = signed_headers("GET", "/datastore", "", {});
+    bogus_hash.emplace_back("x-amz-content-sha256", "not-a-hash");
+    check_error(s.get("/datastore", bogus_hash), 403, "InvalidSignatureException",
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.");
+    // A fragment ends the path the router serves, so it ends the signed one too.
+    const auto signed_for_y = signed_headers("GET", datastore_target(std::string(32, 'e')), "", {});
+    check_error_prefix(s.get(datastore_target(std::string(32, 'e')) + "#/../" + std::string(32, 'f'), signed_for_y), 404,
+                       "ResourceNotFoundException", "Datastore eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee not found");
+    // The journal names the key that was verified, not another Credential= in the header.
+    auto two_keys = signed_headers("GET", "/datastore?maxResults=7", "", {});
+    auto& authorization = two_keys.back().second;
+    authorization.insert(authorization.find("Credential="), "Credential=AKIAVICTIMEXAMPLE/20251129/us-east-1/medical-imaging/aws4_request, ");
+    REQUIRE(s.get("/datastore?maxResults=7", two_keys).result_int() == 200);
+    const auto listed = s.get("/_emulator/requests?operation=ListDatastores&status=200");
+    CHECK(listed.body().find("AKIAVICTIMEXAMPLE") == std::string::npos);
     // Every refusal is journaled under the namespace the request claims.
     const auto journal = s.get("/_emulator/requests?status=403&accountId=111122223333");
     CHECK(journal.body().find("\"errorType\":\"ExpiredTokenException\"") != std::string::npos);
@@ -253,6 +269,15 @@ TEST_CASE("Namespaces: two suites on one server never see each other's resources
     CHECK(state_a.body().find(b) == std::string::npos);
     CHECK(state_a.body().find("ThrottlingException") == std::string::npos);
     check_error(s.get("/_emulator/state?accountId=12"), 400, "ValidationException", "accountId must be 12 digits, not '12'");
+    // The same fixture loaded by a second suite for its own account cannot take the first one's datastore over.
+    const std::string seeded = R"("datastores":[{"datastoreId":")" + std::string(32, 'c') +
+                               R"(","datastoreName":"shared","datastoreStatus":"ACTIVE"}]})";
+    load(s, R"({"accountId":"222233334444",)" + seeded);
+    check_error(s.post("/_emulator/fixtures", R"({"accountId":"555566667777",)" + seeded), 400, "ValidationException",
+                "fixture (request body): /datastores/0/datastoreId: datastore " + std::string(32, 'c') +
+                    " already exists in account 222233334444, region us-east-1; a datastore id belongs to one namespace");
+    CHECK(s.get(datastore_target(std::string(32, 'c')), suite_b).result_int() == 200);
+    load(s, R"({"accountId":"222233334444",)" + seeded);  // the same namespace again: replaced by id, as before
 }
 
 TEST_CASE("POST /_emulator/reset?accountId=&region= resets one namespace while the other keeps its state") {
