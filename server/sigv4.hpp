@@ -51,11 +51,11 @@
 //
 // Canonical request (what botocore and JS v3 sign for every service but S3):
 //   method '\n' canonical URI '\n' canonical query '\n' canonical headers '\n' signed headers '\n' payload hash
-//  * URI: the received path (before '?') with empty, "." and ".." segments removed (a leading '/'
+//  * URI: the received path (before '?' or '#', as the router reads it) with empty, "." and ".." segments removed (a leading '/'
 //    kept, a trailing '/' kept when segments remain, "" -> "/"), then every byte but A-Za-z0-9-_.~
 //    and '/' percent-encoded with upper-case hex: received "%3A" is signed as "%253A".
 //  * Query: each '&'-separated non-empty piece split at its first '=' (none: an empty value),
-//    name and value percent-decoded ('+' stays '+', a malformed escape stays literal) and
+//    name and value percent-decoded (a raw '+' is a space, as the router reads it; a malformed escape stays literal) and
 //    re-encoded strictly, sorted by name then value; the presigned X-Amz-Signature left out.
 //  * Headers: for each name in SignedHeaders, as given and in the given order, "name:" then
 //    the values of every field of that name (any case), in order, joined by ',', each trimmed
