@@ -200,7 +200,8 @@ void round_trip(std::string_view method, std::string_view target, const std::vec
     // The presigned form: only Host is signed, the parameters go after the input's query.
     const std::string scope = creds.plain.access_key_id + "%2F" + std::string(k_date.substr(0, 8)) +
                               "%2Fus-east-1%2Fmedical-imaging%2Faws4_request";
-    std::string presigned(target);
+    // A '#' ends the query the router reads, so the parameters go before any fragment.
+    std::string presigned(target.substr(0, target.find('#')));
     presigned += presigned.find('?') == std::string::npos ? "?" : "&";
     presigned += "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + scope + "&X-Amz-Date=" + std::string(k_date) +
                  "&X-Amz-Expires=300&X-Amz-SignedHeaders=host";
