@@ -11,6 +11,17 @@ bool any_matches(const std::vector<std::string>& patterns, std::string_view text
     return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return wildcard_match(p, text, fold_case); });
 }
 
+void insert_credentials(access_snapshot& into, std::vector<credential> credentials) {
+    for (auto& c : credentials) {
+        auto key = c.access_key_id;
+        into.credentials.insert_or_assign(std::move(key), std::move(c));
+    }
+}
+
+bool has_policy(const std::vector<access_policy>& policies, std::string_view id) {
+    return std::any_of(policies.begin(), policies.end(), [&](const access_policy& p) { return p.id == id; });
+}
+
 }  // namespace
 
 // The greedy two-pointer match: on a mismatch, the last '*' takes one more character. Linear
@@ -71,11 +82,17 @@ void access_book::publish(std::shared_ptr<const access_snapshot> next) {
 void access_book::put_credentials(std::vector<credential> credentials) {
     std::lock_guard lock(write_mutex_);
     auto next = std::make_shared<access_snapshot>(*snapshot());
-    for (auto& c : credentials) {
-        auto key = c.access_key_id;
-        next->credentials.insert_or_assign(std::move(key), std::move(c));
-    }
+    insert_credentials(*next, std::move(credentials));
     publish(std::move(next));
+}
+
+void access_book::name_unnamed(std::vector<access_policy>& batch, const std::vector<access_policy>& kept) {
+    for (auto& p : batch) {
+        while (p.id.empty()) {
+            auto candidate = "policy-" + std::to_string(next_policy_id_++);
+            if (!has_policy(kept, candidate) && !has_policy(batch, candidate)) p.id = std::move(candidate);
+        }
+    }
 }
 
 bool access_book::remove_credential(std::string_view access_key_id) {
@@ -91,23 +108,14 @@ bool access_book::remove_credential(std::string_view access_key_id) {
 api::result<std::vector<access_policy>> access_book::add_policies(std::vector<access_policy> policies) {
     std::lock_guard lock(write_mutex_);
     auto next = std::make_shared<access_snapshot>(*snapshot());
-    const auto taken = [&](std::string_view id) {
-        return std::any_of(next->policies.begin(), next->policies.end(), [&](const access_policy& p) { return p.id == id; });
-    };
     for (std::size_t i = 0; i < policies.size(); ++i) {
         const auto& id = policies[i].id;
         if (id.empty()) continue;
         const bool repeated = std::any_of(policies.begin(), policies.begin() + static_cast<std::ptrdiff_t>(i),
                                           [&](const access_policy& p) { return p.id == id; });
-        if (taken(id) || repeated) return api::error::validation("policy id '" + id + "' is already in use");
+        if (has_policy(next->policies, id) || repeated) return api::error::validation("policy id '" + id + "' is already in use");
     }
-    for (auto& p : policies) {
-        while (p.id.empty()) {
-            auto candidate = "policy-" + std::to_string(next_policy_id_++);
-            const bool in_batch = std::any_of(policies.begin(), policies.end(), [&](const access_policy& q) { return q.id == candidate; });
-            if (!taken(candidate) && !in_batch) p.id = std::move(candidate);
-        }
-    }
+    name_unnamed(policies, next->policies);
     next->policies.insert(next->policies.end(), policies.begin(), policies.end());
     publish(std::move(next));
     return policies;
@@ -126,18 +134,9 @@ bool access_book::remove_policy(std::string_view id) {
 void access_book::replace(std::vector<credential> credentials, std::vector<access_policy> policies) {
     // One new snapshot, published once: no reader sees the credentials without their policies.
     auto next = std::make_shared<access_snapshot>();
-    for (auto& c : credentials) {
-        auto key = c.access_key_id;
-        next->credentials.insert_or_assign(std::move(key), std::move(c));
-    }
+    insert_credentials(*next, std::move(credentials));
     std::lock_guard lock(write_mutex_);
-    for (auto& p : policies) {
-        while (p.id.empty()) {
-            auto candidate = "policy-" + std::to_string(next_policy_id_++);
-            const bool taken = std::any_of(policies.begin(), policies.end(), [&](const access_policy& q) { return q.id == candidate; });
-            if (!taken) p.id = std::move(candidate);
-        }
-    }
+    name_unnamed(policies, {});
     next->policies = std::move(policies);
     publish(std::move(next));
 }

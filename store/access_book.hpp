@@ -75,6 +75,9 @@ public:
 
 private:
     void publish(std::shared_ptr<const access_snapshot> next);  // REQUIRES: write_mutex_ held
+    // Gives "policy-N" ids to the policies of `batch` without one, taken by neither `batch` nor
+    // `kept`. REQUIRES: write_mutex_ held.
+    void name_unnamed(std::vector<access_policy>& batch, const std::vector<access_policy>& kept);
 
     std::mutex write_mutex_;  // one writer at a time; readers never take it
     mutable std::mutex read_mutex_;  // guards current_ (held only to copy the pointer)

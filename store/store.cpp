@@ -368,6 +368,12 @@ api::status shift_progressions(sqlite3* on, api::epoch_millis shift) {
     return api::ok_status();
 }
 
+// Every row, in id order: of the serving database (contents) and of the baseline (a namespace's reset).
+namespace {
+std::string every_datastore_sql() { return "SELECT " + column_list(k_datastore_columns) + " FROM datastores ORDER BY datastore_id"; }
+std::string every_job_sql() { return "SELECT " + column_list(k_job_columns) + " FROM import_jobs ORDER BY datastore_id, job_id"; }
+}  // namespace
+
 struct store::impl {
     std::mutex reset_mutex;  // one mark or reset at a time; taken before `mutex`, never inside it
     std::mutex mutex;        // guards everything below
@@ -448,8 +454,8 @@ struct store::impl {
             {&list_jobs_after,
              "SELECT " + job_cols + " FROM import_jobs WHERE datastore_id = ?1 AND (list_order, job_id) < (?2, ?3) "
                                     "ORDER BY list_order DESC, job_id DESC"},
-            {&all_datastores, "SELECT " + ds_cols + " FROM datastores ORDER BY datastore_id"},
-            {&all_jobs, "SELECT " + job_cols + " FROM import_jobs ORDER BY datastore_id, job_id"},
+            {&all_datastores, every_datastore_sql()},
+            {&all_jobs, every_job_sql()},
             {&all_rules, "SELECT input_prefix, datastore_id, job_status, message FROM import_rules ORDER BY position"},
             {&add_rule, "INSERT INTO import_rules (input_prefix, datastore_id, job_status, message) VALUES (?1, ?2, ?3, ?4)"},
             {&delete_jobs_of, "DELETE FROM import_jobs WHERE datastore_id = ?1"},
@@ -1164,10 +1170,8 @@ api::status store::reset_namespace(const namespace_filter& only, api::epoch_mill
     dataset marked;
     if (impl_->baseline_marked) {
         statement base_datastores, base_jobs;
-        if (base_datastores.prepare(impl_->baseline, "SELECT " + column_list(k_datastore_columns) +
-                                                         " FROM datastores ORDER BY datastore_id") != SQLITE_OK ||
-            base_jobs.prepare(impl_->baseline, "SELECT " + column_list(k_job_columns) +
-                                                   " FROM import_jobs ORDER BY datastore_id, job_id") != SQLITE_OK) {
+        if (base_datastores.prepare(impl_->baseline, every_datastore_sql()) != SQLITE_OK ||
+            base_jobs.prepare(impl_->baseline, every_job_sql()) != SQLITE_OK) {
             return sqlite_failure(impl_->baseline, "cannot read the baseline");
         }
         auto read = impl_->read_namespaces(base_datastores, base_jobs, only);
