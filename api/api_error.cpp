@@ -7,7 +7,7 @@ namespace {
 
 // Statuses and fault sides from the service model; retryable follows what JS v3 and
 // botocore standard mode do with that status (contract section 6).
-constexpr std::array<error_info, 18> k_errors{{
+constexpr std::array<error_info, 19> k_errors{{
     {error_code::validation, "ValidationException", 400, fault_side::client, false, true,
      "The input fails to satisfy the constraints set by the service."},
     {error_code::access_denied, "AccessDeniedException", 403, fault_side::client, false, true,
@@ -24,8 +24,11 @@ constexpr std::array<error_info, 18> k_errors{{
      "The request caused a service quota to be exceeded."},
     {error_code::unknown_operation, "UnknownOperationException", 404, fault_side::client, false, false,
      "No operation matches the request's method and path."},
-    {error_code::bad_request, "BadRequestException", 400, fault_side::client, false, false,
+    // Modeled on GetImageFrame; the server also sends it for a request that is not valid HTTP.
+    {error_code::bad_request, "BadRequestException", 400, fault_side::client, false, true,
      "The request is not valid HTTP/1.1."},
+    {error_code::not_acceptable, "NotAcceptableException", 406, fault_side::client, false, true,
+     "The image frame cannot be returned in a form the request accepts."},
     {error_code::payload_too_large, "RequestEntityTooLargeException", 413, fault_side::client, false, false,
      "The request body is larger than the server accepts."},
     {error_code::header_fields_too_large, "RequestHeaderFieldsTooLargeException", 431, fault_side::client, false,

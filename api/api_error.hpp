@@ -25,6 +25,7 @@ enum class error_code {
     service_quota_exceeded,
     unknown_operation,
     bad_request,
+    not_acceptable,
     payload_too_large,
     header_fields_too_large,
     unauthorized,

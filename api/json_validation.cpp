@@ -67,6 +67,111 @@ void add_to_set(std::string& set, const std::vector<std::string>& found) {
 
 }  // namespace
 
+namespace {
+
+bool has_encoded_surrogate(std::string_view s) {
+    for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+        const auto lead = static_cast<unsigned char>(s[i]);
+        const auto next = static_cast<unsigned char>(s[i + 1]);
+        if (lead == 0xED && next >= 0xA0 && next <= 0xBF) return true;
+    }
+    return false;
+}
+
+std::string pointer_token(std::string_view name) {
+    std::string out;
+    for (const char c : name) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string> find_lone_surrogate(const rapidjson::Value& value) {
+    if (value.IsString()) {
+        if (has_encoded_surrogate(text_of(value))) return std::string();
+        return std::nullopt;
+    }
+    if (value.IsArray()) {
+        for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+            if (auto inner = find_lone_surrogate(value[i])) return "/" + std::to_string(i) + *inner;
+        }
+        return std::nullopt;
+    }
+    if (value.IsObject()) {
+        for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
+            const auto name = text_of(it->name);
+            if (has_encoded_surrogate(name)) return "/" + display_value(pointer_token(name));
+            if (auto inner = find_lone_surrogate(it->value)) return "/" + display_value(pointer_token(name)) + *inner;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> decode_base64(std::string_view text) {
+    auto value_of = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+    if (text.size() % 4 == 1) return std::nullopt;
+    std::string out;
+    out.reserve(text.size() * 3 / 4);
+    std::uint32_t bits = 0;
+    int count = 0;
+    for (const char c : text) {
+        const int v = value_of(c);
+        if (v < 0) return std::nullopt;
+        bits = (bits << 6) | static_cast<std::uint32_t>(v);
+        if (++count == 4) {
+            out += static_cast<char>((bits >> 16) & 0xff);
+            out += static_cast<char>((bits >> 8) & 0xff);
+            out += static_cast<char>(bits & 0xff);
+            bits = 0;
+            count = 0;
+        }
+    }
+    if (count == 3) {
+        out += static_cast<char>((bits >> 10) & 0xff);
+        out += static_cast<char>((bits >> 2) & 0xff);
+    } else if (count == 2) {
+        out += static_cast<char>((bits >> 4) & 0xff);
+    }
+    return out;
+}
+
+std::string encode_base64(std::string_view bytes) {
+    static constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const std::uint32_t v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
+        for (int shift = 18; shift >= 0; shift -= 6) out += k_alphabet[(v >> shift) & 63];
+    }
+    if (bytes.size() - i == 1) {
+        const std::uint32_t v = at(i) << 16;
+        out += k_alphabet[(v >> 18) & 63];
+        out += k_alphabet[(v >> 12) & 63];
+        out += "==";
+    } else if (bytes.size() - i == 2) {
+        const std::uint32_t v = (at(i) << 16) | (at(i + 1) << 8);
+        out += k_alphabet[(v >> 18) & 63];
+        out += k_alphabet[(v >> 12) & 63];
+        out += k_alphabet[(v >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
 const char* json_type_name(const rapidjson::Value& v) {
     switch (v.GetType()) {
         case rapidjson::kNullType: return "null";
@@ -128,7 +233,19 @@ status check_json_value(std::string_view path, const shape& type, const rapidjso
         case shape_kind::enumeration:
             report.check(path, type, text_of(value));
             return ok_status();
-        case shape_kind::blob:
+        case shape_kind::blob: {
+            const auto bytes = decode_base64(text_of(value));
+            if (!bytes) return error::serialization("Expected base64 at '" + std::string(path) + "'");
+            if (type.min_length && bytes->size() < *type.min_length) {
+                report.add_rendered(path, "java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(bytes->size()) + "]",
+                                    "Member must have length greater than or equal to " + std::to_string(*type.min_length));
+            }
+            if (type.max_length && bytes->size() > *type.max_length) {
+                report.add_rendered(path, "java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(bytes->size()) + "]",
+                                    "Member must have length less than or equal to " + std::to_string(*type.max_length));
+            }
+            return ok_status();
+        }
         case shape_kind::boolean:
         case shape_kind::timestamp:
             return ok_status();

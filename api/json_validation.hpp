@@ -8,6 +8,7 @@
 
 #include <rapidjson/document.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,17 @@ status check_json_member(std::string_view path, const shape_member& member, cons
 // nulls, map keys sorted. Two requests that mean the same thing have the same canonical text.
 // REQUIRES: check_json_value accepted `value` for `type`.
 std::string canonical_json(const shape& type, const rapidjson::Value& value);
+
+// The JSON pointer of the first string (member name or value) in `value` that holds a lone
+// UTF-16 surrogate, or nothing. RapidJSON's encoding check passes "\udc00" and writes it as
+// the bytes ED B0 80, which are not UTF-8: such a string could be stored but never sent back
+// as valid JSON, so readers refuse it.
+std::optional<std::string> find_lone_surrogate(const rapidjson::Value& value);
+
+// The bytes of a base64 text (RFC 4648, padded or not, as a blob travels in JSON), or
+// nothing when it is not base64.
+std::optional<std::string> decode_base64(std::string_view text);
+std::string encode_base64(std::string_view bytes);
 
 // "a string", "a number", "an object", ...: a JSON value's type, for messages.
 const char* json_type_name(const rapidjson::Value& value);

@@ -23,6 +23,12 @@ constexpr std::array<ec, 6> k_conflicting_errors{ec::throttling, ec::conflict, e
 constexpr std::array<ec, 7> k_start_import_errors{ec::throttling, ec::conflict, ec::access_denied, ec::validation,
                                                   ec::internal_server, ec::resource_not_found,
                                                   ec::service_quota_exceeded};
+constexpr std::array<ec, 8> k_image_frame_errors{ec::throttling, ec::conflict, ec::access_denied, ec::validation,
+                                                 ec::internal_server, ec::resource_not_found, ec::not_acceptable,
+                                                 ec::bad_request};
+constexpr std::array<ec, 7> k_changing_image_set_errors{ec::throttling, ec::conflict, ec::access_denied,
+                                                        ec::validation, ec::internal_server, ec::resource_not_found,
+                                                        ec::service_quota_exceeded};
 constexpr std::array<ec, 5> k_tag_errors{ec::throttling, ec::access_denied, ec::validation, ec::internal_server,
                                          ec::resource_not_found};
 
@@ -70,6 +76,47 @@ const std::array<input_member, 2> k_untag_input{{
     {"tagKeys", loc::query, &tag_key_list_shape, true},
 }};
 const std::array<input_member, 1> k_list_tags_input{{{"resourceArn", loc::label, &arn_shape, true}}};
+const std::array<input_member, 4> k_search_image_sets_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"searchCriteria", loc::payload, &search_criteria_shape},
+    {"maxResults", loc::query, &max_results_shape},
+    {"nextToken", loc::query, &next_token_shape},
+}};
+const std::array<input_member, 3> k_read_image_set_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"imageSetId", loc::label, &image_set_id_shape, true},
+    {"versionId", loc::query, &image_set_version_id_shape, false, "version"},
+}};
+const std::array<input_member, 3> k_get_image_frame_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"imageSetId", loc::label, &image_set_id_shape, true},
+    {"imageFrameInformation", loc::payload, &image_frame_information_shape, true},
+}};
+const std::array<input_member, 4> k_list_image_set_versions_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"imageSetId", loc::label, &image_set_id_shape, true},
+    {"nextToken", loc::query, &next_token_shape},
+    {"maxResults", loc::query, &max_results_shape},
+}};
+const std::array<input_member, 6> k_update_image_set_metadata_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"imageSetId", loc::label, &image_set_id_shape, true},
+    {"latestVersionId", loc::query, &image_set_version_id_shape, true, "latestVersion"},
+    {"force", loc::query, &boolean_shape},
+    {"includeStudyImageSets", loc::query, &boolean_shape},
+    {"updateImageSetMetadataUpdates", loc::payload, &metadata_updates_shape, true},
+}};
+const std::array<input_member, 5> k_copy_image_set_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"sourceImageSetId", loc::label, &image_set_id_shape, true},
+    {"copyImageSetInformation", loc::payload, &copy_image_set_information_shape, true},
+    {"force", loc::query, &boolean_shape},
+    {"promoteToPrimary", loc::query, &boolean_shape},
+}};
+const std::array<input_member, 2> k_image_set_label_input{{
+    {"datastoreId", loc::label, &datastore_id_shape, true},
+    {"imageSetId", loc::label, &image_set_id_shape, true},
+}};
 
 }  // namespace
 
@@ -96,14 +143,39 @@ const operation untag_resource{"UntagResource", "DELETE", "/tags/{resourceArn}",
                                {10, 20}, ""};
 const operation list_tags_for_resource{"ListTagsForResource", "GET", "/tags/{resourceArn}", k_list_tags_input,
                                        k_tag_errors, {10, 20}, ""};
+// The data plane: the English devguide's throttling table.
+const operation search_image_sets{"SearchImageSets", "POST", "/datastore/{datastoreId}/searchImageSets",
+                                  k_search_image_sets_input, k_conflicting_errors, {25, 50}, "runtime-"};
+const operation get_image_set{"GetImageSet", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/getImageSet",
+                              k_read_image_set_input, k_conflicting_errors, {25, 50}, "runtime-"};
+const operation get_image_set_metadata{"GetImageSetMetadata", "POST",
+                                       "/datastore/{datastoreId}/imageSet/{imageSetId}/getImageSetMetadata",
+                                       k_read_image_set_input, k_conflicting_errors, {50, 100}, "runtime-"};
+const operation get_image_frame{"GetImageFrame", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/getImageFrame",
+                                k_get_image_frame_input, k_image_frame_errors, {1000, 2000}, "runtime-"};
+const operation list_image_set_versions{"ListImageSetVersions", "POST",
+                                        "/datastore/{datastoreId}/imageSet/{imageSetId}/listImageSetVersions",
+                                        k_list_image_set_versions_input, k_conflicting_errors, {25, 50}, "runtime-"};
+const operation update_image_set_metadata{"UpdateImageSetMetadata", "POST",
+                                          "/datastore/{datastoreId}/imageSet/{imageSetId}/updateImageSetMetadata",
+                                          k_update_image_set_metadata_input, k_changing_image_set_errors, {0.25, 1},
+                                          "runtime-"};
+const operation copy_image_set{"CopyImageSet", "POST", "/datastore/{datastoreId}/imageSet/{sourceImageSetId}/copyImageSet",
+                               k_copy_image_set_input, k_changing_image_set_errors, {0.25, 1}, "runtime-"};
+const operation delete_image_set{"DeleteImageSet", "POST",
+                                 "/datastore/{datastoreId}/imageSet/{imageSetId}/deleteImageSet",
+                                 k_image_set_label_input, k_conflicting_errors, {0.25, 1}, "runtime-"};
 }  // namespace ops
 
 namespace {
 
-const std::array<const operation*, 10> k_operations{
+const std::array<const operation*, 18> k_operations{
     &ops::create_datastore,       &ops::get_datastore,        &ops::list_datastores, &ops::delete_datastore,
     &ops::start_dicom_import_job, &ops::get_dicom_import_job, &ops::list_dicom_import_jobs,
     &ops::tag_resource,           &ops::untag_resource,       &ops::list_tags_for_resource,
+    &ops::search_image_sets,      &ops::get_image_set,        &ops::get_image_set_metadata,
+    &ops::get_image_frame,        &ops::list_image_set_versions, &ops::update_image_set_metadata,
+    &ops::copy_image_set,         &ops::delete_image_set,
 };
 
 // The {name}s of a URI template, in order.
@@ -171,6 +243,14 @@ std::optional<std::string> check_description(const operation& op) {
             if (op.input[j].where == m.where && op.input[j].on_wire() == m.on_wire()) {
                 return who + "two members travel as " + std::string(m.on_wire());
             }
+        }
+    }
+    const auto payloads = std::count_if(op.input.begin(), op.input.end(), [](const input_member& m) { return m.where == location::payload; });
+    const auto body_members = std::count_if(op.input.begin(), op.input.end(), [](const input_member& m) { return m.where == location::body; });
+    if (payloads > 1 || (payloads == 1 && body_members > 0)) return who + "a payload member must be the only member in the body";
+    for (const auto& m : op.input) {
+        if (m.where == location::payload && m.type && m.type->kind != shape_kind::structure) {
+            return who + "payload member " + std::string(m.name) + " must be a structure";
         }
     }
     if (!declares(op, error_code::validation)) return who + "every operation declares ValidationException";

@@ -23,6 +23,7 @@ enum class location {
     query,    // ?name=value; a list member is the parameter repeated
     header,   // an HTTP header
     body,     // a member of the JSON body object
+    payload,  // the whole JSON body is this member (a structure; Smithy's httpPayload)
 };
 
 struct input_member {
@@ -64,6 +65,14 @@ extern const operation list_dicom_import_jobs;
 extern const operation tag_resource;
 extern const operation untag_resource;
 extern const operation list_tags_for_resource;
+extern const operation search_image_sets;
+extern const operation get_image_set;
+extern const operation get_image_set_metadata;
+extern const operation get_image_frame;
+extern const operation list_image_set_versions;
+extern const operation update_image_set_metadata;
+extern const operation copy_image_set;
+extern const operation delete_image_set;
 }  // namespace ops
 
 // Every served operation, in the model's order.
@@ -80,7 +89,8 @@ std::vector<std::string_view> label_names();
 
 // What is wrong with a description: a label in the template with no label member, a label
 // member missing from the template, an unknown method, a member without a shape, two members
-// on the same wire name, or a missing ValidationException. Nothing when it is consistent.
+// on the same wire name, a payload that is not a structure or sits beside body members, or a
+// missing ValidationException. Nothing when it is consistent.
 std::optional<std::string> check_description(const operation& op);
 
 }  // namespace hil::api

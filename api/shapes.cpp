@@ -13,6 +13,9 @@ bool is_lower_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <=
 // be the largest cost of a hit; tests/unit/shapes_test.cpp compares each with its pattern.
 bool matches_datastore_id(std::string_view s) { return s.size() == 32 && std::all_of(s.begin(), s.end(), is_lower_alnum); }
 bool matches_job_id(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_lower_alnum); }
+bool matches_version_id(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 // [a-zA-Z0-9!-~]+([a-zA-Z0-9!-~ ]*[a-zA-Z0-9!-~]+)*: printable ASCII, neither end a space.
 // The nested quantifiers backtrack exponentially on a near miss, so this one never runs the regex.
 bool matches_metadata_file_path(std::string_view s) {
@@ -41,11 +44,15 @@ const pattern k_lambda_arn{
 const pattern k_tag_key{"(?!aws:)[a-zA-Z+-=._:/]+"};
 const pattern k_dicom_uid{"[0-9.]+"};
 const pattern k_metadata_file_path{"[a-zA-Z0-9!-~]+([a-zA-Z0-9!-~ ]*[a-zA-Z0-9!-~]+)*"};
+const pattern k_version_id{"\\d+"};
 
 constexpr std::array<std::string_view, 4> k_job_statuses{"SUBMITTED", "IN_PROGRESS", "COMPLETED", "FAILED"};
 constexpr std::array<std::string_view, 5> k_datastore_statuses{"CREATING", "CREATE_FAILED", "ACTIVE", "DELETING",
                                                                "DELETED"};
 constexpr std::array<std::string_view, 2> k_lossless_formats{"HTJ2K", "JPEG_2000_LOSSLESS"};
+constexpr std::array<std::string_view, 2> k_operators{"EQUAL", "BETWEEN"};
+constexpr std::array<std::string_view, 2> k_sort_orders{"ASC", "DESC"};
+constexpr std::array<std::string_view, 3> k_sort_fields{"updatedAt", "createdAt", "DICOMStudyDateAndTime"};
 
 const shape dicom_uid_shape{.name = "DICOMStudyInstanceUID", .min_length = 0, .max_length = 512, .regex = &k_dicom_uid};
 const shape metadata_file_path_shape{.name = "MetadataFilePath", .min_length = 1, .max_length = 1024,
@@ -65,9 +72,92 @@ const shape json_import_configuration_shape{.name = "DicomJsonMetadataImportConf
 const std::array<shape_member, 1> k_import_configuration_members{
     {{"dicomJsonMetadataImportConfiguration", &json_import_configuration_shape, false}}};
 
+// --- the data plane's nested inputs (api-surface.md section 3c) ---
+const shape dicom_series_uid_shape{.name = "DICOMSeriesInstanceUID", .min_length = 0, .max_length = 512,
+                                   .regex = &k_dicom_uid};
+const shape dicom_text_512_shape{.name = "DICOMPatientId", .min_length = 0, .max_length = 512};
+const shape dicom_study_date_shape{.name = "DICOMStudyDate", .min_length = 0, .max_length = 36};
+const shape dicom_study_time_shape{.name = "DICOMStudyTime", .min_length = 0, .max_length = 56};
+const shape date_shape{.name = "Date", .kind = shape_kind::timestamp};
+const std::array<shape_member, 2> k_study_date_and_time_members{{
+    {"DICOMStudyDate", &dicom_study_date_shape, true},
+    {"DICOMStudyTime", &dicom_study_time_shape, false},
+}};
+const shape study_date_and_time_shape{.name = "DICOMStudyDateAndTime", .kind = shape_kind::structure,
+                                      .members = k_study_date_and_time_members};
+const std::array<shape_member, 9> k_search_value_members{{
+    {"DICOMPatientId", &dicom_text_512_shape, false},
+    {"DICOMAccessionNumber", &dicom_text_512_shape, false},
+    {"DICOMStudyId", &dicom_text_512_shape, false},
+    {"DICOMStudyInstanceUID", &dicom_uid_shape, false},
+    {"DICOMSeriesInstanceUID", &dicom_series_uid_shape, false},
+    {"createdAt", &date_shape, false},
+    {"updatedAt", &date_shape, false},
+    {"DICOMStudyDateAndTime", &study_date_and_time_shape, false},
+    {"isPrimary", &boolean_shape, false},
+}};
+const shape search_value_shape{.name = "SearchByAttributeValue", .kind = shape_kind::structure,
+                               .members = k_search_value_members, .is_union = true};
+const shape search_values_shape{.name = "SearchByAttributeValues", .kind = shape_kind::list, .min_length = 1,
+                                .max_length = 2, .item = &search_value_shape};
+const shape operator_shape{.name = "Operator", .kind = shape_kind::enumeration, .values = k_operators};
+const std::array<shape_member, 2> k_search_filter_members{{
+    {"values", &search_values_shape, true},
+    {"operator", &operator_shape, true},
+}};
+const shape search_filter_shape{.name = "SearchFilter", .kind = shape_kind::structure,
+                                .members = k_search_filter_members};
+const shape search_filters_shape{.name = "SearchFilters", .kind = shape_kind::list, .min_length = 1, .max_length = 2,
+                                 .item = &search_filter_shape};
+const shape sort_order_shape{.name = "SortOrder", .kind = shape_kind::enumeration, .values = k_sort_orders};
+const shape sort_field_shape{.name = "SortField", .kind = shape_kind::enumeration, .values = k_sort_fields};
+const std::array<shape_member, 2> k_sort_members{{
+    {"sortOrder", &sort_order_shape, true},
+    {"sortField", &sort_field_shape, true},
+}};
+const shape sort_shape{.name = "Sort", .kind = shape_kind::structure, .members = k_sort_members};
+const std::array<shape_member, 2> k_search_criteria_members{{
+    {"filters", &search_filters_shape, false},
+    {"sort", &sort_shape, false},
+}};
+const shape dicom_attributes_shape{.name = "DICOMAttribute", .kind = shape_kind::blob, .min_length = 1,
+                                   .max_length = 30000};
+const std::array<shape_member, 2> k_dicom_updates_members{{
+    {"removableAttributes", &dicom_attributes_shape, false},
+    {"updatableAttributes", &dicom_attributes_shape, false},
+}};
+const shape dicom_updates_shape{.name = "DICOMUpdates", .kind = shape_kind::structure,
+                                .members = k_dicom_updates_members};
+const std::array<shape_member, 1> k_image_frame_information_members{{{"imageFrameId", &image_frame_id_shape, true}}};
+const shape copiable_attributes_shape{.name = "CopiableAttributes", .min_length = 1, .max_length = 260000};
+const std::array<shape_member, 1> k_metadata_copies_members{{{"copiableAttributes", &copiable_attributes_shape, true}}};
+const shape metadata_copies_shape{.name = "MetadataCopies", .kind = shape_kind::structure,
+                                  .members = k_metadata_copies_members};
+const std::array<shape_member, 2> k_copy_source_members{{
+    {"latestVersionId", &image_set_version_id_shape, true},
+    {"DICOMCopies", &metadata_copies_shape, false},
+}};
+const shape copy_source_shape{.name = "CopySourceImageSetInformation", .kind = shape_kind::structure,
+                              .members = k_copy_source_members};
+const std::array<shape_member, 2> k_copy_destination_members{{
+    {"imageSetId", &image_set_id_shape, true},
+    {"latestVersionId", &image_set_version_id_shape, true},
+}};
+const shape copy_destination_shape{.name = "CopyDestinationImageSet", .kind = shape_kind::structure,
+                                   .members = k_copy_destination_members};
+const std::array<shape_member, 2> k_copy_information_members{{
+    {"sourceImageSet", &copy_source_shape, true},
+    {"destinationImageSet", &copy_destination_shape, false},
+}};
+
 }  // namespace
 
 const shape datastore_id_shape{.name = "DatastoreId", .regex = &k_datastore_id, .fast_match = matches_datastore_id};
+const shape image_set_id_shape{.name = "ImageSetId", .regex = &k_datastore_id, .fast_match = matches_datastore_id};
+const shape image_frame_id_shape{.name = "ImageFrameId", .regex = &k_datastore_id, .fast_match = matches_datastore_id};
+const shape image_set_version_id_shape{.name = "ImageSetExternalVersionId", .regex = &k_version_id,
+                                       .fast_match = matches_version_id};
+const shape boolean_shape{.name = "Boolean", .kind = shape_kind::boolean};
 const shape job_id_shape{.name = "JobId", .min_length = 1, .max_length = 32, .regex = &k_job_id,
                          .fast_match = matches_job_id};
 const shape job_name_shape{.name = "JobName", .min_length = 1, .max_length = 64, .regex = &k_name};
@@ -95,6 +185,18 @@ const shape lossless_storage_format_shape{.name = "LosslessStorageFormat", .kind
                                           .values = k_lossless_formats};
 const shape import_configuration_shape{.name = "ImportConfiguration", .kind = shape_kind::structure,
                                        .members = k_import_configuration_members, .is_union = true};
+const shape search_criteria_shape{.name = "SearchCriteria", .kind = shape_kind::structure,
+                                  .members = k_search_criteria_members};
+const shape image_frame_information_shape{.name = "ImageFrameInformation", .kind = shape_kind::structure,
+                                          .members = k_image_frame_information_members};
+const std::array<shape_member, 2> k_metadata_updates_members{{
+    {"DICOMUpdates", &dicom_updates_shape, false},
+    {"revertToVersionId", &image_set_version_id_shape, false},
+}};
+const shape metadata_updates_shape{.name = "MetadataUpdates", .kind = shape_kind::structure,
+                                   .members = k_metadata_updates_members, .is_union = true};
+const shape copy_image_set_information_shape{.name = "CopyImageSetInformation", .kind = shape_kind::structure,
+                                             .members = k_copy_information_members};
 
 std::size_t utf8_length(std::string_view s) {
     std::size_t n = 0;

@@ -77,6 +77,15 @@ extern const shape job_status_shape;          // SUBMITTED | IN_PROGRESS | COMPL
 extern const shape datastore_status_shape;    // CREATING | CREATE_FAILED | ACTIVE | DELETING | DELETED
 extern const shape lossless_storage_format_shape;  // HTJ2K | JPEG_2000_LOSSLESS
 extern const shape import_configuration_shape;     // union: dicomJsonMetadataImportConfiguration
+// The data plane's.
+extern const shape image_set_id_shape;             // [0-9a-z]{32}
+extern const shape image_frame_id_shape;           // [0-9a-z]{32}
+extern const shape image_set_version_id_shape;     // \d+ (ImageSetExternalVersionId)
+extern const shape boolean_shape;
+extern const shape search_criteria_shape;          // filters (1..2 of SearchFilter), sort
+extern const shape image_frame_information_shape;  // imageFrameId
+extern const shape metadata_updates_shape;         // union: DICOMUpdates | revertToVersionId
+extern const shape copy_image_set_information_shape;  // sourceImageSet, destinationImageSet
 
 // Each constraint a string or enum `value` violates, worded as AWS words it ("Member must
 // have length less than or equal to 32", "Member must satisfy regular expression pattern:

@@ -2,7 +2,12 @@
 
 #include "api/json_validation.hpp"
 #include "api/operations.hpp"
+#include "imaging/dicom_import.hpp"
+#include "server/image_set_search.hpp"
 #include "server/wire_json.hpp"
+
+#include <charconv>
+#include <limits>
 
 namespace hil::server {
 namespace {
@@ -118,8 +123,12 @@ api::result<reply> start_dicom_import_job(const call& c, api_context& ctx) {
         j.import_configuration = api::canonical_json(api::import_configuration_shape, *config);
     }
     j.client_token = owned(c.body_string("clientToken"));
+    j.reads_files = ctx.importer != nullptr;
+    const std::string new_id = j.job_id;
     auto started = ctx.data.start_import_job(c.scope, std::move(j), ctx.lifecycle, c.now);
     if (!started) return started.err();
+    // A retry with the same client token answers the first job, which is already queued.
+    if (ctx.importer && started.value().reads_files && started.value().job_id == new_id) ctx.importer->start(started.value());
     return json(start_dicom_import_job_body(started.value()));
 }
 
@@ -142,9 +151,8 @@ api::result<reply> list_dicom_import_jobs(const call& c, api_context& ctx) {
 
 // --- tags ---
 
-// The datastore a resource ARN names, when it is one of the caller's datastores: the ARN's
-// account and region must be the caller's. Image sets do not exist yet, so their ARNs are
-// never found.
+// The datastore (and image set) a resource ARN names, when it is one of the caller's: the
+// ARN's account and region must be the caller's.
 api::error resource_not_found(const call& c) {
     return api::error::resource_not_found("Resource " + api::display_value(c.label("resourceArn"), 256) + " not found");
 }
@@ -154,7 +162,12 @@ api::error tag_error(const call& c, const api::error& err) {
     return err.code() == api::error_code::resource_not_found ? resource_not_found(c) : err;
 }
 
-api::result<std::string> tagged_datastore(const call& c) {
+struct tagged_resource {
+    std::string datastore_id;
+    std::string image_set_id;  // empty: the datastore itself
+};
+
+api::result<tagged_resource> tagged(const call& c) {
     const auto arn = c.label("resourceArn");
     const auto not_found = [&] { return resource_not_found(c); };
     // arn:PARTITION:medical-imaging:REGION:ACCOUNT:datastore/ID[/imageset/ID], as the Arn pattern checked.
@@ -171,32 +184,113 @@ api::result<std::string> tagged_datastore(const call& c) {
     constexpr std::string_view datastore_prefix = "datastore/";
     if (parts[2] != "medical-imaging" || !rest.starts_with(datastore_prefix)) return not_found();
     rest.remove_prefix(datastore_prefix.size());
-    if (rest.size() != 32) return not_found();  // an image set: none exists yet
-    return std::string(rest);
+    constexpr std::string_view image_set_prefix = "/imageset/";
+    if (rest.size() == 32) return tagged_resource{std::string(rest), {}};
+    if (rest.size() != 32 + image_set_prefix.size() + 32 || rest.substr(32, image_set_prefix.size()) != image_set_prefix) {
+        return not_found();
+    }
+    return tagged_resource{std::string(rest.substr(0, 32)), std::string(rest.substr(32 + image_set_prefix.size()))};
 }
 
 api::result<reply> list_tags_for_resource(const call& c, api_context& ctx) {
-    auto id = tagged_datastore(c);
+    auto id = tagged(c);
     if (!id) return id.err();
-    auto tags = ctx.data.tags_of(c.scope, id.value());
+    auto tags = ctx.data.tags_of(c.scope, id.value().datastore_id, id.value().image_set_id);
     if (!tags) return tag_error(c, tags.err());
     return json(tags_body(tags.value()));
 }
 
 api::result<reply> tag_resource(const call& c, api_context& ctx) {
-    auto id = tagged_datastore(c);
+    auto id = tagged(c);
     if (!id) return id.err();
-    if (auto s = ctx.data.tag(c.scope, id.value(), tags_in(c.body_member("tags"))); !s) return tag_error(c, s.err());
+    const auto& [datastore_id, image_set_id] = id.value();
+    if (auto s = ctx.data.tag(c.scope, datastore_id, image_set_id, tags_in(c.body_member("tags"))); !s) {
+        return tag_error(c, s.err());
+    }
     return json("{}");
 }
 
 api::result<reply> untag_resource(const call& c, api_context& ctx) {
-    auto id = tagged_datastore(c);
+    auto id = tagged(c);
     if (!id) return id.err();
     std::vector<std::string> keys;
     for (const auto k : c.query_list("tagKeys")) keys.emplace_back(k);
-    if (auto s = ctx.data.untag(c.scope, id.value(), keys); !s) return tag_error(c, s.err());
+    const auto& [datastore_id, image_set_id] = id.value();
+    if (auto s = ctx.data.untag(c.scope, datastore_id, image_set_id, keys); !s) return tag_error(c, s.err());
     return json("{}");
+}
+
+// --- image sets ---
+
+std::optional<std::uint64_t> version_asked(const call& c, std::string_view member) {
+    const auto v = c.query(member);
+    if (!v) return std::nullopt;
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || end != v->data() + v->size()) return std::numeric_limits<std::uint64_t>::max();  // never stored
+    return n;
+}
+
+api::result<reply> get_image_set(const call& c, api_context& ctx) {
+    auto found = ctx.data.find_image_set(c.scope, c.label("datastoreId"), c.label("imageSetId"), version_asked(c, "versionId"));
+    if (!found) return found.err();
+    return json(get_image_set_body(found.value(), c.scope));
+}
+
+api::result<reply> get_image_set_metadata(const call& c, api_context& ctx) {
+    auto metadata = ctx.data.image_set_metadata(c.scope, c.label("datastoreId"), c.label("imageSetId"),
+                                                version_asked(c, "versionId"));
+    if (!metadata) return metadata.err();
+    // Always gzip, whatever Accept-Encoding says: the SDKs hand the bytes over as they came.
+    reply r{200, imaging::gzip(metadata.value()), "application/json", {{"Content-Encoding", "gzip"}}};
+    return r;
+}
+
+api::result<reply> get_image_frame(const call& c, api_context& ctx) {
+    std::string_view id;  // the pipeline checked imageFrameInformation.imageFrameId is there
+    if (const auto* info = c.payload()) {
+        if (const auto f = info->FindMember("imageFrameId"); f != info->MemberEnd() && f->value.IsString()) {
+            id = std::string_view(f->value.GetString(), f->value.GetStringLength());
+        }
+    }
+    auto frame = ctx.data.find_image_frame(c.scope, c.label("datastoreId"), c.label("imageSetId"), id);
+    if (!frame) return frame.err();
+    return reply{200, std::move(frame.value().bytes), std::move(frame.value().content_type), {}};
+}
+
+api::result<reply> list_image_set_versions(const call& c, api_context& ctx) {
+    const auto datastore_id = c.label("datastoreId");
+    const auto image_set_id = c.label("imageSetId");
+    const auto list = list_identity(c, {datastore_id, image_set_id});
+    auto request = page_requested(c, ctx.tokens, list);
+    if (!request) return request.err();
+    auto page = ctx.data.image_set_versions(c.scope, datastore_id, image_set_id, request.value());
+    if (!page) return page.err();
+    return json(list_image_set_versions_body(page.value().items, next_token(page.value().next_position, ctx.tokens, list)));
+}
+
+api::result<reply> search_image_sets(const call& c, api_context& ctx) {
+    const auto datastore_id = c.label("datastoreId");
+    auto query = image_set_query::from(c.payload());
+    if (!query) return query.err();
+    // The criteria are part of the list's identity: a token from one search is no good for another.
+    const std::string criteria = c.payload() ? api::canonical_json(api::search_criteria_shape, *c.payload()) : "";
+    const auto list = list_identity(c, {datastore_id, criteria});
+    auto request = page_requested(c, ctx.tokens, list);
+    if (!request) return request.err();
+    auto all = ctx.data.image_sets_of(c.scope, datastore_id);
+    if (!all) return all.err();
+    auto page = query.value().run(std::move(all).value(), request.value());
+    if (!page) return page.err();
+    return json(search_image_sets_body(page.value().items, query.value().echoed_sort(),
+                                       next_token(page.value().next_position, ctx.tokens, list)));
+}
+
+api::result<reply> delete_image_set(const call& c, api_context& ctx) {
+    auto deleted = ctx.data.delete_image_set(c.scope, c.label("datastoreId"), c.label("imageSetId"), c.now);
+    if (!deleted) return deleted.err();
+    // AWS answers while the deletion runs; the emulator's is done by then, as GetImageSet shows.
+    return json(image_set_state_body(deleted.value().datastore_id, deleted.value().image_set_id, "LOCKED", "DELETING"));
 }
 
 }  // namespace
@@ -214,6 +308,12 @@ void add_api_routes(router& r, api_context& ctx) {
         {&api::ops::tag_resource, tag_resource},
         {&api::ops::untag_resource, untag_resource},
         {&api::ops::list_tags_for_resource, list_tags_for_resource},
+        {&api::ops::search_image_sets, search_image_sets},
+        {&api::ops::get_image_set, get_image_set},
+        {&api::ops::get_image_set_metadata, get_image_set_metadata},
+        {&api::ops::get_image_frame, get_image_frame},
+        {&api::ops::list_image_set_versions, list_image_set_versions},
+        {&api::ops::delete_image_set, delete_image_set},
     };
     for (const auto& [op, handler] : routes) {
         r.add(*op, [h = handler, &ctx](const call& c) { return h(c, ctx); });

@@ -4,6 +4,7 @@
 // and a test file in tests/server/.
 #pragma once
 
+#include "server/dicom_importer.hpp"
 #include "server/page_token.hpp"
 #include "server/request_ids.hpp"
 #include "server/router.hpp"
@@ -17,6 +18,7 @@ struct api_context {
     const store::lifecycle_policy& lifecycle;
     const page_tokens& tokens;
     resource_ids& ids;
+    dicom_importer* importer = nullptr;  // --s3-dir: imports read real files; absent: scripted progressions
 };
 
 // Adds the route of every AWS operation the emulator serves to `r`.

@@ -78,7 +78,9 @@ std::string resource_of(const api::operation& op, const std::vector<std::pair<st
     const auto datastore = label_value(labels, "datastoreId");
     if (datastore.empty()) return "*";
     std::string arn = "arn:aws:medical-imaging:" + scope.region + ":" + scope.account_id + ":datastore/" + std::string(datastore);
-    if (const auto image_set = label_value(labels, "imageSetId"); !image_set.empty()) arn += "/imageset/" + std::string(image_set);
+    auto image_set = label_value(labels, "imageSetId");
+    if (image_set.empty()) image_set = label_value(labels, "sourceImageSetId");  // CopyImageSet acts on its source
+    if (!image_set.empty()) arn += "/imageset/" + std::string(image_set);
     return arn;
 }
 

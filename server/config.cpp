@@ -1,5 +1,7 @@
 #include "server/config.hpp"
 
+#include <filesystem>
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -121,6 +123,17 @@ const std::vector<option_def>& options() {
              } else {
                  throw flag_error{std::string(w) + ": '" + std::string(v) + "' is not off or sigv4"};
              }
+         }},
+        {"--s3-dir", "HIL_S3_DIR", "DIR",
+         "a local folder standing in for S3: s3://bucket/key is DIR/bucket/key; StartDICOMImportJob then imports the "
+         "DICOM files under its inputS3Uri into image sets and writes its outputs there (without it, jobs follow their "
+         "scripted progression and make no image sets)",
+         [](config& c, std::string_view w, std::string_view v) {
+             std::error_code ec;
+             if (v.empty() || !std::filesystem::is_directory(std::string(v), ec)) {
+                 throw flag_error{std::string(w) + ": '" + std::string(v) + "' is not an existing directory"};
+             }
+             c.s3_dir = std::string(v);
          }},
         {"--throttle", "HIL_THROTTLE", "MODE",
          "off (default), aws (each operation's documented quota, e.g. GetDICOMImportJob 25/s, burst 50), or RATE[:BURST] per second",

@@ -4,12 +4,31 @@
 #include "server/control_handlers.hpp"
 #include "store/fixture_loader.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace hil::server {
 
-emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data)
+namespace {
+
+// With a local S3 folder, jobs read their files and end when the import does, not by polls.
+store::lifecycle_policy lifecycle_for(const config& cfg) {
+    auto policy = cfg.lifecycle;
+    if (!cfg.s3_dir.empty()) policy.import_job.clear();
+    return policy;
+}
+
+}  // namespace
+
+emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data,
+                   std::optional<store::s3_folder> folder)
     : store_(std::move(data)),
-      lifecycle_(cfg.lifecycle),
-      api_{*store_, lifecycle_, tokens_, resource_ids_},
+      lifecycle_(lifecycle_for(cfg)),
+      importer_(folder ? std::make_unique<dicom_importer>(*store_, std::move(*folder), clock, resource_ids_, log,
+                                                          cfg.import_threads ? cfg.import_threads
+                                                                             : std::max(1u, std::thread::hardware_concurrency()))
+                       : nullptr),
+      api_{*store_, lifecycle_, tokens_, resource_ids_, importer_.get()},
       journal_(cfg.journal_size),
       limiter_(cfg.throttling, clock),
       plane_{*store_, faults_, access_, journal_, limiter_, clock, {}, {}, {}},
@@ -22,6 +41,18 @@ emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std:
 api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const api::clock& clock, logger& log) {
     auto data = store::store::open(cfg.db_path);
     if (!data) return data.err();
+    std::optional<store::s3_folder> folder;
+    if (!cfg.s3_dir.empty()) {
+        auto opened = store::s3_folder::open(cfg.s3_dir);
+        if (!opened) return opened.err();
+        folder.emplace(std::move(opened).value());
+    }
+    // Jobs that were reading files when the emulator stopped cannot be resumed: they end FAILED.
+    if (auto failed = data.value()->fail_interrupted_imports(
+            "The emulator stopped before this import finished; none of its image sets were stored", clock.now());
+        !failed) {
+        return failed.err();
+    }
     std::vector<store::fixture_document> docs;
     if (!cfg.fixture_paths.empty()) {
         for (const auto& path : cfg.fixture_paths) {
@@ -34,7 +65,7 @@ api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const
         if (!sample) return sample.err();
         docs.push_back(std::move(sample).value());
     }
-    std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value()));
+    std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value(), std::move(folder)));
     if (auto s = store::apply_fixtures(std::move(docs), {*e->store_, e->faults_, e->access_}); !s) return s.err();
     // What POST /_emulator/reset returns to.
     if (auto s = e->store_->mark_baseline(clock.now()); !s) return s.err();

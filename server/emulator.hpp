@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/clock.hpp"
@@ -37,10 +38,12 @@ public:
     store::store& data() { return *store_; }
     store::fault_rules& faults() { return faults_; }
     store::access_book& access() { return access_; }
+    dicom_importer* importer() { return importer_.get(); }
     request_journal& journal() { return journal_; }
 
 private:
-    emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data);
+    emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data,
+             std::optional<store::s3_folder> folder);
 
     std::unique_ptr<store::store> store_;
     store::fault_rules faults_;
@@ -49,6 +52,7 @@ private:
     store::lifecycle_policy lifecycle_;
     page_tokens tokens_;
     resource_ids resource_ids_;
+    std::unique_ptr<dicom_importer> importer_;  // with --s3-dir
     api_context api_;
     request_journal journal_;
     throttle limiter_;

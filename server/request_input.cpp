@@ -83,15 +83,20 @@ api::status parse_body(const request& req, call& c) {
     const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
     if (blank) {
         c.body_json.SetObject();
+        c.body_blank = true;
         return api::ok_status();
     }
-    c.body_json.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    c.body_json.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
     if (c.body_json.HasParseError()) {
         return api::error::serialization(std::string("The request body is not valid JSON: ") +
                                          rapidjson::GetParseError_En(c.body_json.GetParseError()) + " (at byte " +
                                          std::to_string(c.body_json.GetErrorOffset()) + ")");
     }
     if (!c.body_json.IsObject()) return api::error::serialization("The request body must be a JSON object");
+    if (const auto at = api::find_lone_surrogate(c.body_json)) {
+        return api::error::serialization("The request body is not valid JSON: the string at '" + (at->empty() ? "/" : *at) +
+                                         "' holds a lone UTF-16 surrogate");
+    }
     return api::ok_status();
 }
 
@@ -100,8 +105,9 @@ api::status parse_body(const request& req, call& c) {
 api::status read_call_input(const request& req, call& c) {
     const auto& op = c.op;
     c.query_values = query_parameters(req.target(), op);
-    const bool has_body_members = std::any_of(op.input.begin(), op.input.end(),
-                                              [](const api::input_member& m) { return m.where == api::location::body; });
+    const bool has_body_members = std::any_of(op.input.begin(), op.input.end(), [](const api::input_member& m) {
+        return m.where == api::location::body || m.where == api::location::payload;
+    });
     if (has_body_members) {
         if (auto s = parse_body(req, c); !s) return s;
     }
@@ -126,6 +132,11 @@ api::status read_call_input(const request& req, call& c) {
             case api::location::body: {
                 const api::shape_member as_member{m.name, m.type, m.required};
                 if (auto s = api::check_json_member(m.name, as_member, c.body_member(m.name), report); !s) return s;
+                break;
+            }
+            case api::location::payload: {
+                const api::shape_member as_member{m.name, m.type, m.required};
+                if (auto s = api::check_json_member(m.name, as_member, c.payload(), report); !s) return s;
                 break;
             }
         }

@@ -95,10 +95,13 @@ public:
     const rapidjson::Value* body_member(std::string_view name) const;
     // A string body member, or nothing.
     std::optional<std::string_view> body_string(std::string_view name) const;
+    // The whole body of an operation with a payload member, or nullptr when the body was empty.
+    const rapidjson::Value* payload() const { return body_blank || !body_json.IsObject() ? nullptr : &body_json; }
 
     // Filled by the pipeline.
     std::vector<std::pair<std::string_view, std::string>> query_values;  // by wire name, decoded
     rapidjson::Document body_json;                                            // an object, or null
+    bool body_blank = false;                                                  // the request had no body
 };
 
 using api_handler = std::function<api::result<reply>(const call&)>;

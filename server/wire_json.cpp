@@ -109,6 +109,13 @@ json_out& json_out::integer(std::int64_t value) {
     return *this;
 }
 
+json_out& json_out::boolean(bool value) {
+    separate();
+    out_ += value ? "true" : "false";
+    need_comma_ = true;
+    return *this;
+}
+
 std::string epoch_seconds_text(api::epoch_millis t) {
     seconds_buffer buf;
     return std::string(seconds_text(t, buf));
@@ -211,6 +218,136 @@ std::string list_datastores_body(const std::vector<store::datastore>& datastores
     }
     w.end_array();
     w.member("nextToken", next_token);
+    w.end_object();
+    return body;
+}
+
+// --- image sets ---
+
+std::string image_set_arn(const store::image_set& i, const store::scope& who) {
+    return "arn:aws:medical-imaging:" + who.region + ":" + who.account_id + ":datastore/" + i.datastore_id + "/imageset/" +
+           i.image_set_id;
+}
+
+namespace {
+
+// The members ImageSetProperties and GetImageSet share; `workflow_key` differs between them.
+void write_image_set_properties(json_out& w, const store::image_set& i, std::string_view workflow_key) {
+    w.member("imageSetId", i.image_set_id);
+    w.member("versionId", std::to_string(i.version));
+    w.member("imageSetState", i.state);
+    w.member(workflow_key, i.workflow_status);
+    w.key("createdAt").timestamp(i.created_at);
+    w.key("updatedAt").timestamp(i.updated_at);
+    w.timestamp_member("deletedAt", i.deleted_at);
+    w.member("message", i.message);
+    if (i.forced) w.key("overrides").begin_object().key("forced").boolean(true).end_object();
+    w.key("isPrimary").boolean(i.is_primary);
+}
+
+void write_dicom_tags(json_out& w, const store::dicom_tags& t) {
+    w.begin_object();
+    const auto text = [&w](std::string_view name, const std::string& v) {
+        if (!v.empty()) w.member(name, v);
+    };
+    text("DICOMPatientId", t.patient_id);
+    text("DICOMPatientName", t.patient_name);
+    text("DICOMPatientBirthDate", t.patient_birth_date);
+    text("DICOMPatientSex", t.patient_sex);
+    text("DICOMStudyInstanceUID", t.study_instance_uid);
+    text("DICOMStudyId", t.study_id);
+    text("DICOMStudyDescription", t.study_description);
+    w.key("DICOMNumberOfStudyRelatedSeries").integer(static_cast<std::int64_t>(t.study_related_series));
+    w.key("DICOMNumberOfStudyRelatedInstances").integer(static_cast<std::int64_t>(t.study_related_instances));
+    text("DICOMAccessionNumber", t.accession_number);
+    text("DICOMSeriesInstanceUID", t.series_instance_uid);
+    text("DICOMSeriesModality", t.series_modality);
+    text("DICOMSeriesBodyPart", t.series_body_part);
+    if (t.series_number) w.key("DICOMSeriesNumber").integer(*t.series_number);
+    text("DICOMStudyDate", t.study_date);
+    text("DICOMStudyTime", t.study_time);
+    w.end_object();
+}
+
+}  // namespace
+
+std::string get_image_set_body(const store::image_set& i, const store::scope& who) {
+    std::string body;
+    json_out w(body);
+    w.begin_object();
+    w.member("datastoreId", i.datastore_id);
+    write_image_set_properties(w, i, "imageSetWorkflowStatus");
+    w.member("imageSetArn", image_set_arn(i, who));
+    w.member("storageTier", std::string_view("FREQUENT_ACCESS"));
+    w.end_object();
+    return body;
+}
+
+std::string list_image_set_versions_body(const std::vector<store::image_set>& versions,
+                                         const std::optional<std::string>& next_token) {
+    std::string body;
+    json_out w(body);
+    w.begin_object().key("imageSetPropertiesList").begin_array();
+    for (const auto& v : versions) {
+        w.begin_object();
+        write_image_set_properties(w, v, "ImageSetWorkflowStatus");
+        w.end_object();
+    }
+    w.end_array();
+    w.member("nextToken", next_token);
+    w.end_object();
+    return body;
+}
+
+std::string search_image_sets_body(const std::vector<store::image_set>& found, const std::optional<search_sort>& sort,
+                                   const std::optional<std::string>& next_token) {
+    std::string body;
+    json_out w(body);
+    w.begin_object().key("imageSetsMetadataSummaries").begin_array();
+    for (const auto& i : found) {
+        w.begin_object();
+        w.member("imageSetId", i.image_set_id);
+        w.key("version").integer(static_cast<std::int64_t>(i.version));
+        w.key("createdAt").timestamp(i.created_at);
+        w.key("updatedAt").timestamp(i.updated_at);
+        w.key("DICOMTags");
+        write_dicom_tags(w, i.tags);
+        w.key("isPrimary").boolean(i.is_primary);
+        w.member("storageTier", std::string_view("FREQUENT_ACCESS"));
+        w.end_object();
+    }
+    w.end_array();
+    if (sort) w.key("sort").begin_object().member("sortOrder", sort->order).member("sortField", sort->field).end_object();
+    w.member("nextToken", next_token);
+    w.end_object();
+    return body;
+}
+
+std::string image_set_state_body(std::string_view datastore_id, std::string_view image_set_id, std::string_view state,
+                                 std::string_view workflow_status) {
+    std::string body;
+    json_out w(body);
+    w.begin_object();
+    w.member("datastoreId", datastore_id);
+    w.member("imageSetId", image_set_id);
+    w.member("imageSetState", state);
+    w.member("imageSetWorkflowStatus", workflow_status);
+    w.end_object();
+    return body;
+}
+
+std::string update_image_set_metadata_body(const store::image_set& i) {
+    std::string body;
+    json_out w(body);
+    w.begin_object();
+    w.member("datastoreId", i.datastore_id);
+    w.member("imageSetId", i.image_set_id);
+    w.member("latestVersionId", std::to_string(i.version));
+    w.member("imageSetState", i.state);
+    w.member("imageSetWorkflowStatus", i.workflow_status);
+    w.key("createdAt").timestamp(i.created_at);
+    w.key("updatedAt").timestamp(i.updated_at);
+    w.member("message", i.message);
     w.end_object();
     return body;
 }

@@ -30,6 +30,7 @@ public:
     json_out& string(std::string_view value);
     json_out& timestamp(api::epoch_millis t);  // epoch seconds, as restJson1 writes a Date
     json_out& integer(std::int64_t value);
+    json_out& boolean(bool value);
 
     json_out& member(std::string_view name, std::string_view value) { return key(name).string(value); }
     json_out& member(std::string_view name, const std::string& value) { return key(name).string(value); }
@@ -65,6 +66,25 @@ std::string list_datastores_body(const std::vector<store::datastore>& datastores
 std::string datastore_status_body(const store::datastore& d);
 // ListTagsForResource: {"tags": {...}}.
 std::string tags_body(const store::tag_map& tags);
+
+// The ARN of an image set as a caller in `who`'s namespace sees it.
+std::string image_set_arn(const store::image_set& i, const store::scope& who);
+// GetImageSet: the version's properties.
+std::string get_image_set_body(const store::image_set& i, const store::scope& who);
+// ListImageSetVersions: {"imageSetPropertiesList": [...], "nextToken"?} (ImageSetWorkflowStatus with a capital I).
+std::string list_image_set_versions_body(const std::vector<store::image_set>& versions,
+                                         const std::optional<std::string>& next_token);
+// SearchImageSets: {"imageSetsMetadataSummaries": [...], "sort"?, "nextToken"?}; `version` an integer.
+struct search_sort {
+    std::string order, field;
+};
+std::string search_image_sets_body(const std::vector<store::image_set>& found, const std::optional<search_sort>& sort,
+                                   const std::optional<std::string>& next_token);
+// DeleteImageSet: {"datastoreId", "imageSetId", "imageSetState", "imageSetWorkflowStatus"}.
+std::string image_set_state_body(std::string_view datastore_id, std::string_view image_set_id, std::string_view state,
+                                 std::string_view workflow_status);
+// UpdateImageSetMetadata: {"datastoreId", "imageSetId", "latestVersionId", "imageSetState", ...}.
+std::string update_image_set_metadata_body(const store::image_set& i);
 
 // {"message": "..."}: the body of every error answer.
 std::string error_body(const api::error& err);

@@ -84,11 +84,14 @@ api::result<fixture_document> read_fixture_file(const fs::path& path, api::epoch
 
 api::result<fixture_document> parse_fixture(std::string_view text, std::string_view source, api::epoch_millis now) {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
         const auto [line, column] = line_and_column(text, doc.GetErrorOffset());
         return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
                              std::string("malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+    }
+    if (const auto at = api::find_lone_surrogate(doc)) {
+        return fixture_error(source, at->empty() ? "/" : *at, "a string holds a lone UTF-16 surrogate (\\uD800 to \\uDFFF unpaired)");
     }
     fixture_document out;
     out.source = std::string(source);
@@ -124,11 +127,14 @@ auto parse_items(std::string_view text, std::string_view source, std::string_vie
     -> api::result<std::vector<decltype(read(std::declval<const json&>(), place("")))>> {
     using item = decltype(read(std::declval<const json&>(), place("")));
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
         const auto [line, column] = line_and_column(text, doc.GetErrorOffset());
         return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
                              std::string("malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+    }
+    if (const auto at = api::find_lone_surrogate(doc)) {
+        return fixture_error(source, at->empty() ? "/" : *at, "a string holds a lone UTF-16 surrogate (\\uD800 to \\uDFFF unpaired)");
     }
     std::vector<item> items;
     try {

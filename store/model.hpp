@@ -83,7 +83,53 @@ struct import_job {
     std::optional<std::string> client_token;           // the StartDICOMImportJob idempotency token
     std::vector<progression_step> progression;  // empty: the job never changes by itself
     progress_state progress;
+    bool reads_files = false;  // its files are being imported from the local S3 folder (--s3-dir)
     bool operator==(const import_job&) const = default;
+};
+
+// The DICOM attributes SearchImageSets filters on and answers with (ImageSetsMetadataSummary's
+// DICOMTags), read from an image set's latest metadata. Empty strings: absent.
+struct dicom_tags {
+    std::string patient_id, patient_name, patient_birth_date, patient_sex;
+    std::string study_instance_uid, study_id, study_description, accession_number, study_date, study_time;
+    std::string series_instance_uid, series_modality, series_body_part;
+    std::optional<std::int64_t> series_number;
+    std::uint64_t study_related_series = 0, study_related_instances = 0;
+    bool operator==(const dicom_tags&) const = default;
+};
+
+// An image set as GetImageSet answers it (its latest version unless a version is asked for).
+struct image_set {
+    std::string image_set_id;
+    std::string datastore_id;
+    std::uint64_t version = 1;
+    std::string state = "ACTIVE";               // ImageSetState
+    std::string workflow_status = "IMPORTED";   // ImageSetWorkflowStatus
+    api::epoch_millis created_at = 0;
+    api::epoch_millis updated_at = 0;
+    std::optional<api::epoch_millis> deleted_at;
+    std::optional<std::string> message;
+    bool is_primary = true;
+    bool forced = false;  // Overrides.forced: the version was made with force=true
+    dicom_tags tags;      // of this version's metadata
+    bool operator==(const image_set&) const = default;
+};
+
+// One stored frame: the bytes GetImageFrame answers with.
+struct image_frame {
+    std::string image_frame_id;
+    std::string bytes;
+    std::string content_type = "image/jph";
+};
+
+// A new version of an image set, or a new image set (version 1): what an import, an update or
+// a copy writes. `metadata` is the GetImageSetMetadata document (JSON text).
+struct image_set_write {
+    image_set properties;
+    std::string metadata;
+    std::vector<image_frame> frames;       // frames new with this version (earlier ones stay)
+    std::string grouping_key;              // what an import matches a later import's instances by
+    std::optional<std::uint64_t> replaces;  // the latest version this one must follow (optimistic check)
 };
 
 // Jobs started with an inputS3Uri under `input_prefix` (in `datastore_id` only, when set)

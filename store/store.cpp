@@ -21,7 +21,8 @@ namespace {
 // 1: datastores (id, name, status) and import jobs, with baseline twin tables.
 // 2: datastore scope, options, tags, lifecycle and client tokens; job options, client tokens
 //    and list order; import rules; no twin tables (the baseline is a backup copy).
-constexpr int k_schema_version = 2;
+// 3: image sets, their versions and frames; jobs that read files.
+constexpr int k_schema_version = 3;
 
 constexpr const char* k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS datastores (
@@ -65,8 +66,38 @@ CREATE TABLE IF NOT EXISTS import_jobs (
     import_configuration   TEXT,
     client_token           TEXT,
     list_order             INTEGER NOT NULL DEFAULT 0,
+    reads_files            INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (datastore_id, job_id)
 ) WITHOUT ROWID;
+-- One row per image set: its latest version's properties and search attributes.
+CREATE TABLE IF NOT EXISTS image_sets (
+    datastore_id       TEXT NOT NULL REFERENCES datastores(datastore_id),
+    image_set_id       TEXT NOT NULL,
+    latest_version     INTEGER NOT NULL,
+    grouping_key       TEXT NOT NULL DEFAULT '',
+    series_uid         TEXT NOT NULL DEFAULT '',
+    state              TEXT NOT NULL DEFAULT 'ACTIVE',
+    tags               TEXT,
+    list_order         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (datastore_id, image_set_id)
+) WITHOUT ROWID;
+-- Every version: its properties (JSON, as image_set_columns writes them) and its metadata document.
+CREATE TABLE IF NOT EXISTS image_set_versions (
+    datastore_id   TEXT NOT NULL,
+    image_set_id   TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    properties     TEXT NOT NULL,
+    metadata       BLOB NOT NULL,
+    PRIMARY KEY (datastore_id, image_set_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS image_frames (
+    datastore_id   TEXT NOT NULL,
+    image_set_id   TEXT NOT NULL,
+    frame_id       TEXT NOT NULL,
+    content_type   TEXT NOT NULL,
+    bytes          BLOB NOT NULL,
+    PRIMARY KEY (datastore_id, image_set_id, frame_id)
+);
 CREATE TABLE IF NOT EXISTS import_rules (
     position     INTEGER PRIMARY KEY,
     input_prefix TEXT NOT NULL,
@@ -81,6 +112,7 @@ CREATE INDEX IF NOT EXISTS datastores_by_order ON datastores (list_order, datast
 CREATE INDEX IF NOT EXISTS datastores_by_token ON datastores (client_token) WHERE client_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS import_jobs_by_order ON import_jobs (datastore_id, list_order, job_id);
 CREATE INDEX IF NOT EXISTS import_jobs_by_token ON import_jobs (datastore_id, client_token) WHERE client_token IS NOT NULL;
+CREATE INDEX IF NOT EXISTS image_sets_by_series ON image_sets (datastore_id, series_uid);
 )sql";
 
 // A version 1 database gains the version 2 columns; its baseline twins go.
@@ -111,6 +143,11 @@ DROP TABLE IF EXISTS baseline_import_jobs;
 DROP TABLE IF EXISTS baseline_datastores;
 )sql";
 
+// A version 2 database gains the version 3 column (the image set tables are created as new).
+constexpr const char* k_upgrade_from_2 = R"sql(
+ALTER TABLE import_jobs ADD COLUMN reads_files INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // The columns each SELECT returns and each upsert writes, by name: col<...>("name") is
 // resolved at compile time, so a reader can never read the wrong position.
 constexpr std::array<std::string_view, 19> k_datastore_columns{
@@ -118,11 +155,11 @@ constexpr std::array<std::string_view, 19> k_datastore_columns{
     "created_at_ms", "updated_at_ms",           "kms_key_arn",      "lambda_authorizer_arn",
     "lossless_storage_format", "tags",          "client_token",     "progression",  "polls",
     "steps_reached", "progress_started_ms",     "last_poll_ms",     "import_progression", "list_order"};
-constexpr std::array<std::string_view, 19> k_job_columns{
+constexpr std::array<std::string_view, 20> k_job_columns{
     "datastore_id",    "job_id",         "job_name",    "job_status",          "data_access_role_arn",
     "input_s3_uri",    "output_s3_uri",  "submitted_at_ms", "ended_at_ms",     "message",
     "progression",     "polls",          "steps_reached",   "progress_started_ms", "last_poll_ms", "input_owner_account_id",
-    "import_configuration", "client_token", "list_order"};
+    "import_configuration", "client_token", "list_order", "reads_files"};
 
 template <std::size_t N>
 consteval int column_of(const std::array<std::string_view, N>& columns, std::string_view name) {
@@ -192,7 +229,14 @@ public:
         void bind(int i, const std::optional<api::epoch_millis>& v) {
             if (v) sqlite3_bind_int64(stmt_, i + 1, *v); else sqlite3_bind_null(stmt_, i + 1);
         }
+        void bind_blob(int i, std::string_view v) {
+            sqlite3_bind_blob(stmt_, i + 1, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        }
         int step() { return sqlite3_step(stmt_); }
+        std::string blob(int col) const {
+            const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+            return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+        }
         std::string text(int col) const {
             const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
             return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
@@ -304,7 +348,121 @@ api::result<import_job> job_from_row(const statement::use& q) {
     j.input_owner_account_id = q.optional_text(job("input_owner_account_id"));
     j.import_configuration = q.optional_text(job("import_configuration"));
     j.client_token = q.optional_text(job("client_token"));
+    j.reads_files = q.integer(job("reads_files")) != 0;
     return j;
+}
+
+// An image set version's properties as the versions table keeps them (JSON).
+std::string image_set_properties_json(const image_set& i) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    const auto put = [&w](const char* key, std::string_view v) {
+        w.Key(key);
+        w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    };
+    w.StartObject();
+    put("state", i.state);
+    put("workflowStatus", i.workflow_status);
+    w.Key("createdAt");
+    w.Int64(i.created_at);
+    w.Key("updatedAt");
+    w.Int64(i.updated_at);
+    if (i.deleted_at) {
+        w.Key("deletedAt");
+        w.Int64(*i.deleted_at);
+    }
+    if (i.message) put("message", *i.message);
+    w.Key("isPrimary");
+    w.Bool(i.is_primary);
+    w.Key("forced");
+    w.Bool(i.forced);
+    const auto& t = i.tags;
+    w.Key("dicom");
+    w.StartObject();
+    put("patientId", t.patient_id);
+    put("patientName", t.patient_name);
+    put("patientBirthDate", t.patient_birth_date);
+    put("patientSex", t.patient_sex);
+    put("studyInstanceUid", t.study_instance_uid);
+    put("studyId", t.study_id);
+    put("studyDescription", t.study_description);
+    put("accessionNumber", t.accession_number);
+    put("studyDate", t.study_date);
+    put("studyTime", t.study_time);
+    put("seriesInstanceUid", t.series_instance_uid);
+    put("seriesModality", t.series_modality);
+    put("seriesBodyPart", t.series_body_part);
+    if (t.series_number) {
+        w.Key("seriesNumber");
+        w.Int64(*t.series_number);
+    }
+    w.Key("studyRelatedSeries");
+    w.Uint64(t.study_related_series);
+    w.Key("studyRelatedInstances");
+    w.Uint64(t.study_related_instances);
+    w.EndObject();
+    w.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+api::result<image_set> image_set_from_properties(std::string_view datastore_id, std::string_view image_set_id,
+                                                 std::uint64_t version, std::string_view text) {
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+        return api::error::internal("stored properties of image set " + std::string(image_set_id) + " are not JSON");
+    }
+    const auto str = [](const rapidjson::Value& o, const char* key) -> std::string {
+        const auto it = o.FindMember(key);
+        return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                          : std::string();
+    };
+    const auto num = [](const rapidjson::Value& o, const char* key) -> std::optional<std::int64_t> {
+        const auto it = o.FindMember(key);
+        if (it == o.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+        return it->value.GetInt64();
+    };
+    const auto flag = [](const rapidjson::Value& o, const char* key) {
+        const auto it = o.FindMember(key);
+        return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+    };
+    image_set i;
+    i.datastore_id = std::string(datastore_id);
+    i.image_set_id = std::string(image_set_id);
+    i.version = version;
+    i.state = str(doc, "state");
+    i.workflow_status = str(doc, "workflowStatus");
+    i.created_at = num(doc, "createdAt").value_or(0);
+    i.updated_at = num(doc, "updatedAt").value_or(0);
+    i.deleted_at = num(doc, "deletedAt");
+    if (doc.HasMember("message")) i.message = str(doc, "message");
+    i.is_primary = flag(doc, "isPrimary");
+    i.forced = flag(doc, "forced");
+    if (const auto it = doc.FindMember("dicom"); it != doc.MemberEnd() && it->value.IsObject()) {
+        const auto& d = it->value;
+        auto& t = i.tags;
+        t.patient_id = str(d, "patientId");
+        t.patient_name = str(d, "patientName");
+        t.patient_birth_date = str(d, "patientBirthDate");
+        t.patient_sex = str(d, "patientSex");
+        t.study_instance_uid = str(d, "studyInstanceUid");
+        t.study_id = str(d, "studyId");
+        t.study_description = str(d, "studyDescription");
+        t.accession_number = str(d, "accessionNumber");
+        t.study_date = str(d, "studyDate");
+        t.study_time = str(d, "studyTime");
+        t.series_instance_uid = str(d, "seriesInstanceUid");
+        t.series_modality = str(d, "seriesModality");
+        t.series_body_part = str(d, "seriesBodyPart");
+        t.series_number = num(d, "seriesNumber");
+        t.study_related_series = static_cast<std::uint64_t>(num(d, "studyRelatedSeries").value_or(0));
+        t.study_related_instances = static_cast<std::uint64_t>(num(d, "studyRelatedInstances").value_or(0));
+    }
+    return i;
+}
+
+api::error image_set_not_found(std::string_view image_set_id) {
+    return api::error::resource_not_found("Image set " + api::display_value(image_set_id) + " not found");
 }
 
 // Where a list stands: the (order, id) of the last item given, written "order:id".
@@ -368,6 +526,53 @@ api::status shift_progressions(sqlite3* on, api::epoch_millis shift) {
     return api::ok_status();
 }
 
+// The tables whose rows belong to a datastore by their datastore_id, children after parents.
+constexpr const char* k_image_set_tables[] = {"image_sets", "image_set_versions", "image_frames"};
+
+api::status delete_rows_of(sqlite3* on, const char* table, std::string_view datastore_id) {
+    sqlite3_stmt* q = nullptr;
+    const std::string sql = std::string("DELETE FROM ") + table + " WHERE datastore_id = ?1";
+    if (sqlite3_prepare_v2(on, sql.c_str(), -1, &q, nullptr) != SQLITE_OK) return sqlite_failure(on, "cannot reset " + sql);
+    sqlite3_bind_text(q, 1, datastore_id.data(), static_cast<int>(datastore_id.size()), SQLITE_TRANSIENT);
+    const int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) return sqlite_failure(on, std::string("cannot reset ") + table);
+    return api::ok_status();
+}
+
+// Copies a datastore's rows of `table` from one database to another, whatever its columns.
+api::status copy_rows_of(sqlite3* from, sqlite3* to, const char* table, std::string_view datastore_id) {
+    sqlite3_stmt* read = nullptr;
+    const std::string select = std::string("SELECT * FROM ") + table + " WHERE datastore_id = ?1";
+    if (sqlite3_prepare_v2(from, select.c_str(), -1, &read, nullptr) != SQLITE_OK) {
+        return sqlite_failure(from, std::string("cannot read the baseline's ") + table);
+    }
+    sqlite3_bind_text(read, 1, datastore_id.data(), static_cast<int>(datastore_id.size()), SQLITE_TRANSIENT);
+    const int columns = sqlite3_column_count(read);
+    std::string insert = std::string("INSERT OR REPLACE INTO ") + table + " VALUES (";
+    for (int i = 0; i < columns; ++i) insert += i ? ", ?" : "?";
+    insert += ")";
+    sqlite3_stmt* write = nullptr;
+    if (sqlite3_prepare_v2(to, insert.c_str(), -1, &write, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(read);
+        return sqlite_failure(to, std::string("cannot restore ") + table);
+    }
+    int rc;
+    api::status done = api::ok_status();
+    while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
+        for (int i = 0; i < columns; ++i) sqlite3_bind_value(write, i + 1, sqlite3_column_value(read, i));
+        if (sqlite3_step(write) != SQLITE_DONE) {
+            done = sqlite_failure(to, std::string("cannot restore ") + table);
+            break;
+        }
+        sqlite3_reset(write);
+    }
+    if (done && rc != SQLITE_DONE) done = sqlite_failure(from, std::string("cannot read the baseline's ") + table);
+    sqlite3_finalize(write);
+    sqlite3_finalize(read);
+    return done;
+}
+
 // Every row, in id order: of the serving database (contents) and of the baseline (a namespace's reset).
 namespace {
 std::string every_datastore_sql() { return "SELECT " + column_list(k_datastore_columns) + " FROM datastores ORDER BY datastore_id"; }
@@ -388,7 +593,10 @@ struct store::impl {
     statement find_job, job_by_token, upsert_job, update_job_progress, in_flight_jobs;
     statement list_jobs_first, list_jobs_after;
     statement all_datastores, all_jobs, all_rules, add_rule, delete_jobs_of, delete_datastore_row;
-    statement count_datastores, count_jobs, count_rules, user_tables;
+    statement count_datastores, count_jobs, count_rules, count_image_sets, user_tables;
+    statement find_image_set_row, find_version, versions_of, image_sets_in, series_sets, upsert_image_set;
+    statement insert_version, insert_frame, find_frame, set_image_set_tags, delete_frames_of, live_image_sets_in;
+    statement interrupted_jobs;
     statement begin, commit, rollback;
 
     ~impl() {
@@ -464,6 +672,41 @@ struct store::impl {
             {&count_datastores, "SELECT count(*) FROM datastores"},
             {&count_jobs, "SELECT count(*) FROM import_jobs"},
             {&count_rules, "SELECT count(*) FROM import_rules"},
+            {&count_image_sets, "SELECT count(*) FROM image_sets"},
+            {&find_image_set_row,
+             "SELECT latest_version, tags, state FROM image_sets WHERE datastore_id = ?1 AND image_set_id = ?2"},
+            {&find_version,
+             "SELECT properties, metadata FROM image_set_versions WHERE datastore_id = ?1 AND image_set_id = ?2 AND version = ?3"},
+            {&versions_of,
+             "SELECT version, properties FROM image_set_versions WHERE datastore_id = ?1 AND image_set_id = ?2 AND "
+             "version < ?3 ORDER BY version DESC"},
+            {&image_sets_in,
+             "SELECT i.image_set_id, i.latest_version, v.properties FROM image_sets i JOIN image_set_versions v ON "
+             "v.datastore_id = i.datastore_id AND v.image_set_id = i.image_set_id AND v.version = i.latest_version "
+             "WHERE i.datastore_id = ?1 ORDER BY i.list_order, i.image_set_id"},
+            {&series_sets,
+             "SELECT i.image_set_id, i.latest_version, v.properties, i.grouping_key, v.metadata FROM image_sets i JOIN "
+             "image_set_versions v ON v.datastore_id = i.datastore_id AND v.image_set_id = i.image_set_id AND "
+             "v.version = i.latest_version WHERE i.datastore_id = ?1 AND i.series_uid = ?2 AND i.state = 'ACTIVE' "
+             "ORDER BY i.list_order, i.image_set_id"},
+            {&upsert_image_set,
+             "INSERT INTO image_sets (datastore_id, image_set_id, latest_version, grouping_key, series_uid, state, list_order) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (datastore_id, image_set_id) DO UPDATE SET "
+             "latest_version = excluded.latest_version, grouping_key = excluded.grouping_key, "
+             "series_uid = excluded.series_uid, state = excluded.state"},
+            {&insert_version,
+             "INSERT OR REPLACE INTO image_set_versions (datastore_id, image_set_id, version, properties, metadata) "
+             "VALUES (?1, ?2, ?3, ?4, ?5)"},
+            {&insert_frame,
+             "INSERT OR REPLACE INTO image_frames (datastore_id, image_set_id, frame_id, content_type, bytes) "
+             "VALUES (?1, ?2, ?3, ?4, ?5)"},
+            {&find_frame,
+             "SELECT content_type, bytes FROM image_frames WHERE datastore_id = ?1 AND image_set_id = ?2 AND frame_id = ?3"},
+            {&set_image_set_tags, "UPDATE image_sets SET tags = ?3 WHERE datastore_id = ?1 AND image_set_id = ?2"},
+            {&delete_frames_of, "DELETE FROM image_frames WHERE datastore_id = ?1 AND image_set_id = ?2"},
+            {&live_image_sets_in, "SELECT count(*) FROM image_sets WHERE datastore_id = ?1 AND state != 'DELETED'"},
+            {&interrupted_jobs,
+             "SELECT " + job_cols + " FROM import_jobs WHERE reads_files = 1 AND job_status IN ('SUBMITTED', 'IN_PROGRESS')"},
             {&begin, "BEGIN IMMEDIATE"},
             {&commit, "COMMIT"},
             {&rollback, "ROLLBACK"},
@@ -610,6 +853,7 @@ struct store::impl {
         q.bind(job("import_configuration"), j.import_configuration);
         q.bind(job("client_token"), j.client_token);
         q.bind_int(job("list_order"), j.submitted_at.value_or(0));
+        q.bind_int(job("reads_files"), j.reads_files ? 1 : 0);
         if (q.step() != SQLITE_DONE) return sqlite_failure(db, "cannot store import job " + j.job_id);
         return api::ok_status();
     }
@@ -778,6 +1022,12 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
             return api::error::internal("cannot upgrade " + where + " from schema version 1: " + s.err().message());
         }
     }
+    if (found_version == 1 || found_version == 2) {
+        if (auto s = im->exec((std::string("BEGIN;") + k_upgrade_from_2 + "COMMIT;").c_str()); !s) {
+            (void)im->exec("ROLLBACK;");
+            return api::error::internal("cannot upgrade " + where + " from schema version 2: " + s.err().message());
+        }
+    }
     if (auto s = im->exec(k_schema); !s) return api::error::internal("cannot create schema in " + where + ": " + s.err().message());
     if (auto s = im->exec(k_indexes); !s) return api::error::internal("cannot create indexes in " + where + ": " + s.err().message());
     if (auto s = im->exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str()); !s) return s.err();
@@ -878,6 +1128,15 @@ api::result<datastore> store::delete_datastore(const scope& who, std::string_vie
     if (in_flight.value() != 0) {
         return api::error::conflict("Datastore " + d.datastore_id + " has " + std::to_string(in_flight.value()) +
                                     " import job(s) SUBMITTED or IN_PROGRESS; wait for them to end before deleting it");
+    }
+    {
+        statement::use q(impl_->live_image_sets_in);
+        q.bind(0, d.datastore_id);
+        if (q.step() != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
+        if (const auto live = q.integer(0); live != 0) {
+            return api::error::conflict("Datastore " + d.datastore_id + " still holds " + std::to_string(live) +
+                                        " image set(s); delete every image set before deleting the data store");
+        }
     }
     d.datastore_status = "DELETING";
     d.updated_at = now;
@@ -1000,6 +1259,8 @@ api::result<import_job> store::start_import_job(const scope& who, import_job j, 
             j.progression.back().message = rule->message;
         }
     }
+    // A scripted ending (an import rule, the datastore's import progression) wins over reading files.
+    if (!j.progression.empty()) j.reads_files = false;
     // jobName is required in job properties and summaries; AWS does not say what it names a job
     // started without one, so it is named by its id.
     if (j.job_name.empty()) j.job_name = j.job_id;
@@ -1013,38 +1274,364 @@ api::result<import_job> store::start_import_job(const scope& who, import_job j, 
     return j;
 }
 
+// --- image sets ---
+
+namespace {
+
+struct image_set_row {
+    std::uint64_t latest_version = 0;
+    tag_map tags;
+    std::string state;
+};
+
+}  // namespace
+
+struct store::image_set_access {
+    // The image set's row, after the datastore is checked to be in the caller's scope.
+    static api::result<image_set_row> row(impl& im, const scope& who, std::string_view datastore_id,
+                                          std::string_view image_set_id) {
+        if (auto owner = im.scoped_datastore(who, datastore_id); !owner) return owner.err();
+        statement::use q(im.find_image_set_row);
+        q.bind(0, datastore_id);
+        q.bind(1, image_set_id);
+        const int rc = q.step();
+        if (rc == SQLITE_DONE) return image_set_not_found(image_set_id);
+        if (rc != SQLITE_ROW) return sqlite_failure(im.db, "SQLite");
+        image_set_row out;
+        out.latest_version = static_cast<std::uint64_t>(q.integer(0));
+        if (const auto tags = q.optional_text(1)) {
+            auto parsed = tags_from_json(*tags);
+            if (!parsed) return parsed.err();
+            out.tags = std::move(parsed).value();
+        }
+        out.state = q.text(2);
+        return out;
+    }
+
+    // One version's properties and, when `with_metadata`, its document.
+    static api::result<std::pair<image_set, std::string>> version(impl& im, std::string_view datastore_id,
+                                                                  std::string_view image_set_id, std::uint64_t v,
+                                                                  bool with_metadata) {
+        statement::use q(im.find_version);
+        q.bind(0, datastore_id);
+        q.bind(1, image_set_id);
+        q.bind_int(2, static_cast<std::int64_t>(v));
+        const int rc = q.step();
+        if (rc == SQLITE_DONE) {
+            return api::error::resource_not_found("Version " + std::to_string(v) + " of image set " +
+                                                  std::string(image_set_id) + " not found");
+        }
+        if (rc != SQLITE_ROW) return sqlite_failure(im.db, "SQLite");
+        auto props = image_set_from_properties(datastore_id, image_set_id, v, q.text(0));
+        if (!props) return props.err();
+        return std::pair{std::move(props).value(), with_metadata ? q.blob(1) : std::string()};
+    }
+
+    static api::result<std::pair<image_set, std::string>> visible(impl& im, const scope& who, std::string_view datastore_id,
+                                                                  std::string_view image_set_id,
+                                                                  std::optional<std::uint64_t> v, bool with_metadata) {
+        auto found = row(im, who, datastore_id, image_set_id);
+        if (!found) return found.err();
+        return version(im, datastore_id, image_set_id, v.value_or(found.value().latest_version), with_metadata);
+    }
+
+    static api::status write(impl& im, std::string_view datastore_id, const image_set_write& w) {
+        const auto& p = w.properties;
+        {
+            statement::use q(im.upsert_image_set);
+            q.bind(0, datastore_id);
+            q.bind(1, p.image_set_id);
+            q.bind_int(2, static_cast<std::int64_t>(p.version));
+            q.bind(3, w.grouping_key);
+            q.bind(4, p.tags.series_instance_uid);
+            q.bind(5, p.state);
+            q.bind_int(6, p.created_at);
+            if (q.step() != SQLITE_DONE) return sqlite_failure(im.db, "cannot store image set " + p.image_set_id);
+        }
+        {
+            statement::use q(im.insert_version);
+            q.bind(0, datastore_id);
+            q.bind(1, p.image_set_id);
+            q.bind_int(2, static_cast<std::int64_t>(p.version));
+            q.bind(3, image_set_properties_json(p));
+            q.bind_blob(4, w.metadata);
+            if (q.step() != SQLITE_DONE) return sqlite_failure(im.db, "cannot store image set " + p.image_set_id);
+        }
+        for (const auto& f : w.frames) {
+            statement::use q(im.insert_frame);
+            q.bind(0, datastore_id);
+            q.bind(1, p.image_set_id);
+            q.bind(2, f.image_frame_id);
+            q.bind(3, f.content_type);
+            q.bind_blob(4, f.bytes);
+            if (q.step() != SQLITE_DONE) return sqlite_failure(im.db, "cannot store image frame " + f.image_frame_id);
+        }
+        return api::ok_status();
+    }
+};
+
+api::result<image_set> store::find_image_set(const scope& who, std::string_view datastore_id,
+                                             std::string_view image_set_id, std::optional<std::uint64_t> version) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = image_set_access::visible(*impl_, who, datastore_id, image_set_id, version, false);
+    if (!found) return found.err();
+    return std::move(found.value().first);
+}
+
+api::result<std::string> store::image_set_metadata(const scope& who, std::string_view datastore_id,
+                                                   std::string_view image_set_id, std::optional<std::uint64_t> version) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = image_set_access::visible(*impl_, who, datastore_id, image_set_id, version, true);
+    if (!found) return found.err();
+    if (found.value().first.state == "DELETED") {
+        return api::error::resource_not_found("Image set " + std::string(image_set_id) + " is deleted");
+    }
+    return std::move(found.value().second);
+}
+
+api::result<image_frame> store::find_image_frame(const scope& who, std::string_view datastore_id,
+                                                 std::string_view image_set_id, std::string_view image_frame_id) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = image_set_access::row(*impl_, who, datastore_id, image_set_id);
+    if (!found) return found.err();
+    statement::use q(impl_->find_frame);
+    q.bind(0, datastore_id);
+    q.bind(1, image_set_id);
+    q.bind(2, image_frame_id);
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) {
+        return api::error::resource_not_found("Image frame " + api::display_value(image_frame_id) + " not found in image set " +
+                                              std::string(image_set_id));
+    }
+    if (rc != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
+    return image_frame{std::string(image_frame_id), q.blob(1), q.text(0)};
+}
+
+api::result<std::vector<image_set>> store::image_sets_of(const scope& who, std::string_view datastore_id) {
+    std::lock_guard lock(impl_->mutex);
+    if (auto owner = impl_->scoped_datastore(who, datastore_id); !owner) return owner.err();
+    std::vector<image_set> out;
+    statement::use q(impl_->image_sets_in);
+    q.bind(0, datastore_id);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        auto i = image_set_from_properties(datastore_id, q.text(0), static_cast<std::uint64_t>(q.integer(1)), q.text(2));
+        if (!i) return i.err();
+        out.push_back(std::move(i).value());
+    }
+    if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
+    return out;
+}
+
+api::result<page<image_set>> store::image_set_versions(const scope& who, std::string_view datastore_id,
+                                                       std::string_view image_set_id, const page_request& request) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = image_set_access::row(*impl_, who, datastore_id, image_set_id);
+    if (!found) return found.err();
+    std::int64_t below = static_cast<std::int64_t>(found.value().latest_version) + 1;
+    if (request.after) {
+        const auto from = parse_position(*request.after);
+        if (!from || from->second != image_set_id) return api::error::validation("Invalid pagination token");
+        below = from->first;
+    }
+    page<image_set> out;
+    statement::use q(impl_->versions_of);
+    q.bind(0, datastore_id);
+    q.bind(1, image_set_id);
+    q.bind_int(2, below);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        if (out.items.size() == request.limit) {
+            out.next_position = list_position(static_cast<std::int64_t>(out.items.back().version), image_set_id);
+            break;
+        }
+        auto i = image_set_from_properties(datastore_id, image_set_id, static_cast<std::uint64_t>(q.integer(0)), q.text(1));
+        if (!i) return i.err();
+        out.items.push_back(std::move(i).value());
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sqlite_failure(impl_->db, "SQLite");
+    return out;
+}
+
+api::result<std::vector<store::series_match>> store::image_sets_of_series(std::string_view datastore_id,
+                                                                          std::string_view series_uid) {
+    std::lock_guard lock(impl_->mutex);
+    std::vector<series_match> out;
+    statement::use q(impl_->series_sets);
+    q.bind(0, datastore_id);
+    q.bind(1, series_uid);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        auto i = image_set_from_properties(datastore_id, q.text(0), static_cast<std::uint64_t>(q.integer(1)), q.text(2));
+        if (!i) return i.err();
+        out.push_back({std::move(i).value(), q.text(3), q.blob(4)});
+    }
+    if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
+    return out;
+}
+
+api::status store::write_image_sets(std::string_view datastore_id, const std::vector<image_set_write>& writes,
+                                    const std::optional<job_end>& ends) {
+    std::lock_guard lock(impl_->mutex);
+    auto owner = impl_->read_datastore(datastore_id);
+    if (!owner) return owner.err();
+    if (!owner.value()) return datastore_not_found(datastore_id);
+    std::optional<import_job> job;
+    if (ends) {
+        auto found = impl_->read_job(datastore_id, ends->job_id);
+        if (!found) return found.err();
+        if (!found.value()) {
+            return api::error::resource_not_found("Import job " + ends->job_id + " not found in datastore " +
+                                                  std::string(datastore_id));
+        }
+        job = std::move(*found.value());
+        job->job_status = ends->job_status;
+        job->message = ends->message;
+        job->ended_at = ends->ended_at;
+    }
+    impl_->note_change();
+    return impl_->transaction([&]() -> api::status {
+        for (const auto& w : writes) {
+            if (w.replaces) {
+                statement::use q(impl_->find_image_set_row);
+                q.bind(0, datastore_id);
+                q.bind(1, w.properties.image_set_id);
+                if (q.step() != SQLITE_ROW || static_cast<std::uint64_t>(q.integer(0)) != *w.replaces) {
+                    return api::error::conflict("Image set " + w.properties.image_set_id +
+                                                " changed while this change was made; its latest version is not " +
+                                                std::to_string(*w.replaces));
+                }
+            }
+            if (auto s = image_set_access::write(*impl_, datastore_id, w); !s) return s;
+        }
+        if (job) return impl_->write_job(*job);
+        return api::ok_status();
+    });
+}
+
+api::result<image_set> store::delete_image_set(const scope& who, std::string_view datastore_id,
+                                               std::string_view image_set_id, api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = image_set_access::visible(*impl_, who, datastore_id, image_set_id, std::nullopt, true);
+    if (!found) return found.err();
+    auto& [props, metadata] = found.value();
+    if (props.state == "DELETED") return std::move(props);
+    if (props.state == "LOCKED") {
+        return api::error::conflict("Image set " + std::string(image_set_id) + " is LOCKED by another change");
+    }
+    props.state = "DELETED";
+    props.workflow_status = "DELETED";
+    props.deleted_at = now;
+    props.updated_at = now;
+    image_set_write w{props, metadata, {}, {}, std::nullopt};
+    impl_->note_change();
+    auto written = impl_->transaction([&]() -> api::status {
+        if (auto s = image_set_access::write(*impl_, datastore_id, w); !s) return s;
+        statement::use q(impl_->delete_frames_of);
+        q.bind(0, datastore_id);
+        q.bind(1, image_set_id);
+        if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot remove the frames of " + std::string(image_set_id));
+        return api::ok_status();
+    });
+    if (!written) return written.err();
+    return std::move(props);
+}
+
+api::status store::set_import_job_status(std::string_view datastore_id, std::string_view job_id, const job_end& to) {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->read_job(datastore_id, job_id);
+    if (!found) return found.err();
+    if (!found.value()) {
+        return api::error::resource_not_found("Import job " + std::string(job_id) + " not found in datastore " +
+                                              std::string(datastore_id));
+    }
+    import_job& j = *found.value();
+    j.job_status = to.job_status;
+    j.message = to.message;
+    if (to.job_status == "COMPLETED" || to.job_status == "FAILED") j.ended_at = to.ended_at;
+    return impl_->write_job(j);
+}
+
+api::result<std::uint64_t> store::fail_interrupted_imports(std::string_view message, api::epoch_millis now) {
+    std::lock_guard lock(impl_->mutex);
+    auto jobs = impl_->read_all(impl_->interrupted_jobs, {}, job_from_row);
+    if (!jobs) return jobs.err();
+    for (auto& j : jobs.value()) {
+        j.job_status = "FAILED";
+        j.message = std::string(message);
+        j.ended_at = now;
+        if (auto s = impl_->write_job(j); !s) return s.err();
+    }
+    return static_cast<std::uint64_t>(jobs.value().size());
+}
+
 // --- tags ---
 
-api::result<tag_map> store::tags_of(const scope& who, std::string_view datastore_id) {
+api::result<tag_map> store::tags_of(const scope& who, std::string_view datastore_id, std::string_view image_set_id) {
     std::lock_guard lock(impl_->mutex);
+    if (!image_set_id.empty()) {
+        auto row = image_set_access::row(*impl_, who, datastore_id, image_set_id);
+        if (!row) return row.err();
+        return std::move(row.value().tags);
+    }
     auto found = impl_->scoped_datastore(who, datastore_id);
     if (!found) return found.err();
     return std::move(found.value().tags);
 }
 
-api::status store::tag(const scope& who, std::string_view datastore_id, const tag_map& tags) {
+namespace {
+
+// Applies `change` to a resource's tags; false when nothing changed.
+template <class Change>
+api::result<bool> change_tags(tag_map& tags, Change&& change) {
+    const tag_map before = tags;
+    change(tags);
+    if (tags.size() > api::k_max_tags_per_resource) {
+        return api::error::validation("A resource can have at most " + std::to_string(api::k_max_tags_per_resource) +
+                                      " tags; with these it would have " + std::to_string(tags.size()));
+    }
+    return tags != before;
+}
+
+}  // namespace
+
+template <class Change>
+api::status store::retag(const scope& who, std::string_view datastore_id, std::string_view image_set_id, Change&& change) {
     std::lock_guard lock(impl_->mutex);
+    if (!image_set_id.empty()) {
+        auto row = image_set_access::row(*impl_, who, datastore_id, image_set_id);
+        if (!row) return row.err();
+        auto changed = change_tags(row.value().tags, change);
+        if (!changed) return changed.err();
+        if (!changed.value()) return api::ok_status();
+        impl_->note_change();
+        statement::use q(impl_->set_image_set_tags);
+        q.bind(0, datastore_id);
+        q.bind(1, image_set_id);
+        q.bind(2, row.value().tags.empty() ? std::nullopt : std::optional<std::string>(tags_to_json(row.value().tags)));
+        if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot store the tags of " + std::string(image_set_id));
+        return api::ok_status();
+    }
     auto found = impl_->scoped_datastore(who, datastore_id);
     if (!found) return found.err();
     datastore& d = found.value();
-    for (const auto& [k, v] : tags) d.tags.insert_or_assign(k, v);
-    if (d.tags.size() > api::k_max_tags_per_resource) {
-        return api::error::validation("A resource can have at most " + std::to_string(api::k_max_tags_per_resource) +
-                                      " tags; with these it would have " +
-                                      std::to_string(d.tags.size()));
-    }
+    auto changed = change_tags(d.tags, change);
+    if (!changed) return changed.err();
+    if (!changed.value()) return api::ok_status();
     return impl_->write_datastore(d);
 }
 
-api::status store::untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys) {
-    std::lock_guard lock(impl_->mutex);
-    auto found = impl_->scoped_datastore(who, datastore_id);
-    if (!found) return found.err();
-    datastore& d = found.value();
-    std::size_t removed = 0;
-    for (const auto& k : keys) removed += d.tags.erase(k);
-    if (removed == 0) return api::ok_status();
-    return impl_->write_datastore(d);
+api::status store::tag(const scope& who, std::string_view datastore_id, std::string_view image_set_id, const tag_map& tags) {
+    return retag(who, datastore_id, image_set_id, [&](tag_map& t) {
+        for (const auto& [k, v] : tags) t.insert_or_assign(k, v);
+    });
+}
+
+api::status store::untag(const scope& who, std::string_view datastore_id, std::string_view image_set_id,
+                         const std::vector<std::string>& keys) {
+    return retag(who, datastore_id, image_set_id, [&](tag_map& t) {
+        for (const auto& k : keys) t.erase(k);
+    });
 }
 
 // --- the whole dataset ---
@@ -1130,6 +1717,9 @@ api::result<store_counts> store::counts() {
     c.datastores = datastores.value();
     c.jobs = jobs.value();
     c.import_rules = rules.value();
+    auto image_sets = impl_->count(impl_->count_image_sets);
+    if (!image_sets) return image_sets.err();
+    c.image_sets = image_sets.value();
     return c;
 }
 
@@ -1193,6 +1783,9 @@ api::status store::reset_namespace(const namespace_filter& only, api::epoch_mill
     return impl_->transaction([&]() -> api::status {
         for (const auto& d : serving.value()) {
             if (!only.matches(d)) continue;
+            for (const char* table : k_image_set_tables) {
+                if (auto s = delete_rows_of(impl_->db, table, d.datastore_id); !s) return s;
+            }
             statement::use jobs(impl_->delete_jobs_of);
             jobs.bind(0, d.datastore_id);
             if (jobs.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot remove the jobs of " + d.datastore_id);
@@ -1205,6 +1798,11 @@ api::status store::reset_namespace(const namespace_filter& only, api::epoch_mill
         }
         for (const auto& j : marked.jobs) {
             if (auto s = impl_->write_job(j); !s) return s;
+        }
+        for (const auto& d : marked.datastores) {
+            for (const char* table : k_image_set_tables) {
+                if (auto s = copy_rows_of(impl_->baseline, impl_->db, table, d.datastore_id); !s) return s;
+            }
         }
         return api::ok_status();
     });

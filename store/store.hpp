@@ -35,6 +35,7 @@ struct store_counts {
     std::uint64_t datastores = 0;
     std::uint64_t jobs = 0;
     std::uint64_t import_rules = 0;
+    std::uint64_t image_sets = 0;
 };
 
 enum class load_mode { merge, replace };
@@ -129,12 +130,60 @@ public:
     api::result<import_job> start_import_job(const scope& who, import_job job, const lifecycle_policy& policy,
                                              api::epoch_millis now);
 
-    // --- tags (datastores; image sets once they exist) ---
-    // Errors: ResourceNotFoundException when the datastore is not in the scope.
-    api::result<tag_map> tags_of(const scope& who, std::string_view datastore_id);
-    // Adds or overwrites; ValidationException when the datastore would have more than 50 tags.
-    api::status tag(const scope& who, std::string_view datastore_id, const tag_map& tags);
-    api::status untag(const scope& who, std::string_view datastore_id, const std::vector<std::string>& keys);
+    // --- image sets ---
+    // The image set as of `version` (its latest when absent). Errors: ResourceNotFoundException
+    // for the datastore, the image set or the version.
+    api::result<image_set> find_image_set(const scope& who, std::string_view datastore_id, std::string_view image_set_id,
+                                          std::optional<std::uint64_t> version = std::nullopt);
+    // The metadata document (JSON text) of that version. Errors as find_image_set.
+    api::result<std::string> image_set_metadata(const scope& who, std::string_view datastore_id,
+                                                std::string_view image_set_id, std::optional<std::uint64_t> version);
+    // One stored frame. Errors as find_image_set, and ResourceNotFoundException for the frame.
+    api::result<image_frame> find_image_frame(const scope& who, std::string_view datastore_id,
+                                              std::string_view image_set_id, std::string_view image_frame_id);
+    // Every image set of the datastore, latest versions, oldest first (SearchImageSets filters
+    // and sorts them). Error: ResourceNotFoundException for the datastore.
+    api::result<std::vector<image_set>> image_sets_of(const scope& who, std::string_view datastore_id);
+    // ListImageSetVersions: newest first. Errors as find_image_set; ValidationException for a bad position.
+    api::result<page<image_set>> image_set_versions(const scope& who, std::string_view datastore_id,
+                                                    std::string_view image_set_id, const page_request& request);
+    // The ACTIVE image sets of the datastore that hold series `series_uid`, with their grouping
+    // keys and latest metadata: what an import merges new instances into.
+    struct series_match {
+        image_set properties;
+        std::string grouping_key;
+        std::string metadata;
+    };
+    api::result<std::vector<series_match>> image_sets_of_series(std::string_view datastore_id, std::string_view series_uid);
+    // Writes new image sets and new versions in one transaction, and (when `ends` is given)
+    // ends that job the same way in the same transaction. Errors: ConflictException when a
+    // write's `replaces` is no longer the latest version; ResourceNotFoundException when the
+    // datastore (or the job) is gone.
+    struct job_end {
+        std::string job_id;
+        std::string job_status;
+        std::optional<std::string> message;
+        api::epoch_millis ended_at = 0;
+    };
+    api::status write_image_sets(std::string_view datastore_id, const std::vector<image_set_write>& writes,
+                                 const std::optional<job_end>& ends = std::nullopt);
+    // DeleteImageSet: the image set becomes DELETED (its versions and frames go). Errors as find_image_set.
+    api::result<image_set> delete_image_set(const scope& who, std::string_view datastore_id, std::string_view image_set_id,
+                                            api::epoch_millis now);
+    // Moves a job that reads files on: IN_PROGRESS, or its end. Error: ResourceNotFoundException.
+    api::status set_import_job_status(std::string_view datastore_id, std::string_view job_id, const job_end& to);
+    // At start-up: jobs that were reading files when the emulator stopped end FAILED with
+    // `message` at `now`. Returns how many.
+    api::result<std::uint64_t> fail_interrupted_imports(std::string_view message, api::epoch_millis now);
+
+    // --- tags (datastores and image sets) ---
+    // The datastore's tags, or (with `image_set_id`) those of one of its image sets.
+    // Errors: ResourceNotFoundException when the datastore is not in the scope, or the image set is not in it.
+    api::result<tag_map> tags_of(const scope& who, std::string_view datastore_id, std::string_view image_set_id = {});
+    // Adds or overwrites; ValidationException when the resource would have more than 50 tags.
+    api::status tag(const scope& who, std::string_view datastore_id, std::string_view image_set_id, const tag_map& tags);
+    api::status untag(const scope& who, std::string_view datastore_id, std::string_view image_set_id,
+                      const std::vector<std::string>& keys);
 
     // --- the whole dataset ---
     // Whether a datastore with this id exists, in any scope (fixture cross-checks).
@@ -165,6 +214,9 @@ public:
 
 private:
     struct impl;
+    struct image_set_access;
+    template <class Change>
+    api::status retag(const scope& who, std::string_view datastore_id, std::string_view image_set_id, Change&& change);
     explicit store(std::unique_ptr<impl> state);
     std::unique_ptr<impl> impl_;
 };

@@ -303,7 +303,8 @@ TEST_CASE("bad faults are refused with the place and reason") {
     CHECK(fault_failure(R"({"operation": "ListThings", "error": "ThrottlingException"})") ==
           "fixture t.json: /faults/0/operation: 'ListThings' is not an operation this emulator serves (CreateDatastore, GetDatastore, "
           "ListDatastores, DeleteDatastore, StartDICOMImportJob, GetDICOMImportJob, ListDICOMImportJobs, TagResource, "
-          "UntagResource, ListTagsForResource)");
+          "UntagResource, ListTagsForResource, SearchImageSets, GetImageSet, GetImageSetMetadata, GetImageFrame, "
+          "ListImageSetVersions, UpdateImageSetMetadata, CopyImageSet, DeleteImageSet)");
     CHECK(fault_failure(R"({"operation": "GetDICOMImportJob", "error": "ServiceQuotaExceededException"})") ==
           "fixture t.json: /faults/0/error: GetDICOMImportJob does not declare ServiceQuotaExceededException");
     CHECK(fault_failure(R"({"error": "ThrottlingException", "message": ""})") ==

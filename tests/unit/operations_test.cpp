@@ -14,9 +14,9 @@ using hil::api::input_member;
 using hil::api::location;
 using hil::api::operation;
 
-// The control plane as botocore's service-2.json (1.43.11) has it: name, method, URI.
+// Every operation as botocore's service-2.json (1.43.11) has it: name, method, URI, host prefix.
 struct expected_route {
-    std::string_view name, method, uri;
+    std::string_view name, method, uri, host_prefix = "";
 };
 constexpr expected_route k_model[] = {
     {"CreateDatastore", "POST", "/datastore"},
@@ -29,6 +29,14 @@ constexpr expected_route k_model[] = {
     {"TagResource", "POST", "/tags/{resourceArn}"},
     {"UntagResource", "DELETE", "/tags/{resourceArn}"},
     {"ListTagsForResource", "GET", "/tags/{resourceArn}"},
+    {"SearchImageSets", "POST", "/datastore/{datastoreId}/searchImageSets", "runtime-"},
+    {"GetImageSet", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/getImageSet", "runtime-"},
+    {"GetImageSetMetadata", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/getImageSetMetadata", "runtime-"},
+    {"GetImageFrame", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/getImageFrame", "runtime-"},
+    {"ListImageSetVersions", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/listImageSetVersions", "runtime-"},
+    {"UpdateImageSetMetadata", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/updateImageSetMetadata", "runtime-"},
+    {"CopyImageSet", "POST", "/datastore/{datastoreId}/imageSet/{sourceImageSetId}/copyImageSet", "runtime-"},
+    {"DeleteImageSet", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/deleteImageSet", "runtime-"},
 };
 
 const std::array<error_code, 1> k_validation_only{error_code::validation};
@@ -45,11 +53,10 @@ TEST_CASE("every served operation is described consistently") {
         CHECK(hil::api::declares(*op, error_code::internal_server));
         CHECK(op->limits.rate > 0);
         CHECK(op->limits.burst >= 1);
-        CHECK(op->host_prefix.empty());  // the control plane has no host prefix
     }
 }
 
-TEST_CASE("the descriptions are the model's control plane, in its order") {
+TEST_CASE("the descriptions are the model's 18 operations, in its order") {
     const auto ops = hil::api::all_operations();
     REQUIRE(ops.size() == std::size(k_model));
     for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -57,13 +64,20 @@ TEST_CASE("the descriptions are the model's control plane, in its order") {
         CHECK(ops[i]->name == k_model[i].name);
         CHECK(ops[i]->method == k_model[i].method);
         CHECK(ops[i]->uri == k_model[i].uri);
+        CHECK(ops[i]->host_prefix == k_model[i].host_prefix);
         CHECK(hil::api::find_operation(k_model[i].name) == ops[i]);
     }
-    CHECK(hil::api::find_operation("SearchImageSets") == nullptr);
+    CHECK(hil::api::find_operation("ListImageSets") == nullptr);
 }
 
 TEST_CASE("declared errors follow the model: 402 only where it is declared, 409 not on reads of datastores or tags") {
     using namespace hil::api::ops;
+    for (const operation* op : {&update_image_set_metadata, &copy_image_set}) {
+        CHECK(hil::api::declares(*op, error_code::service_quota_exceeded));
+    }
+    CHECK(hil::api::declares(get_image_frame, error_code::not_acceptable));
+    CHECK(hil::api::declares(get_image_frame, error_code::bad_request));
+    CHECK_FALSE(hil::api::declares(get_image_set, error_code::bad_request));
     for (const operation* op : {&create_datastore, &start_dicom_import_job}) {
         CHECK(hil::api::declares(*op, error_code::service_quota_exceeded));
     }
@@ -99,7 +113,12 @@ TEST_CASE("required members and where they travel") {
             }
         }
     }
-    CHECK(labels == std::vector<std::string_view>{"datastoreId", "jobId", "resourceArn"});
+    CHECK(labels == std::vector<std::string_view>{"datastoreId", "jobId", "resourceArn", "imageSetId", "sourceImageSetId"});
+    // The data plane's structures travel as the whole body.
+    CHECK(get_image_frame.find_input("imageFrameInformation", location::payload)->required);
+    CHECK_FALSE(search_image_sets.find_input("searchCriteria", location::payload)->required);
+    CHECK(get_image_set.find_input("versionId", location::query)->on_wire() == "version");
+    CHECK(update_image_set_metadata.find_input("latestVersionId", location::query)->on_wire() == "latestVersion");
     CHECK(hil::api::label_names() == labels);
 }
 
@@ -126,4 +145,9 @@ TEST_CASE("check_description names each kind of inconsistency") {
     CHECK(problem("GET", "/x", twice) == "operation Broken: two members travel as a");
     const std::array<input_member, 1> shapeless{{{"a", location::body, nullptr}}};
     CHECK(problem("POST", "/x", shapeless) == "operation Broken: member a has no shape");
+    const std::array<input_member, 2> payload_and_body{{{"a", location::payload, &hil::api::search_criteria_shape},
+                                                        {"b", location::body, &hil::api::job_id_shape}}};
+    CHECK(problem("POST", "/x", payload_and_body) == "operation Broken: a payload member must be the only member in the body");
+    const std::array<input_member, 1> scalar_payload{{{"a", location::payload, &hil::api::job_id_shape}}};
+    CHECK(problem("POST", "/x", scalar_payload) == "operation Broken: payload member a must be a structure");
 }

@@ -262,31 +262,31 @@ TEST_CASE("pages: newest first, each item once, new items never repeat earlier o
 TEST_CASE("tags: add and overwrite, at most 50, remove, written with the datastore") {
     auto s = memory_store();
     make_active(*s, id('a'));
-    REQUIRE(s->tag({}, id('a'), {{"team", "ml"}, {"stage", "dev"}}));
-    REQUIRE(s->tag({}, id('a'), {{"stage", "prod"}}));
+    REQUIRE(s->tag({}, id('a'), {}, {{"team", "ml"}, {"stage", "dev"}}));
+    REQUIRE(s->tag({}, id('a'), {}, {{"stage", "prod"}}));
     CHECK(s->tags_of({}, id('a')).value() == hil::store::tag_map{{"stage", "prod"}, {"team", "ml"}});
-    REQUIRE(s->untag({}, id('a'), {"team", "absent"}));
+    REQUIRE(s->untag({}, id('a'), {}, {"team", "absent"}));
     CHECK(s->tags_of({}, id('a')).value() == hil::store::tag_map{{"stage", "prod"}});
     hil::store::tag_map many;
     for (int i = 0; i < 50; ++i) many.emplace("k" + std::to_string(i), "v");
-    const auto too_many = s->tag({}, id('a'), many);
+    const auto too_many = s->tag({}, id('a'), {}, many);
     CHECK(code_of(too_many) == error_code::validation);
     CHECK(too_many.err().message() == "A resource can have at most 50 tags; with these it would have 51");
     CHECK(s->tags_of({}, id('a')).value().size() == 1);  // nothing written
-    CHECK(code_of(s->tag({}, id('z'), {{"a", "b"}})) == error_code::resource_not_found);
+    CHECK(code_of(s->tag({}, id('z'), {}, {{"a", "b"}})) == error_code::resource_not_found);
 }
 
 TEST_CASE("reset returns every table to the marked state, datastores' lifecycles and tags included") {
     auto s = memory_store();
     make_active(*s, id('a'));
-    REQUIRE(s->tag({}, id('a'), {{"kept", "yes"}}));
+    REQUIRE(s->tag({}, id('a'), {}, {{"kept", "yes"}}));
     hil::store::dataset rules;
     rules.import_rules = {{"s3://x/", std::nullopt, "FAILED", std::nullopt}};
     REQUIRE(s->load(rules));
     REQUIRE(s->mark_baseline(k_now));
     const auto marked = s->contents(k_now).value();
     REQUIRE(s->create_datastore({}, request(id('b')), policy(), k_now).ok());
-    REQUIRE(s->untag({}, id('a'), {"kept"}));
+    REQUIRE(s->untag({}, id('a'), {}, {"kept"}));
     REQUIRE(s->start_import_job({}, job_request(id('a'), "j1"), policy(), k_now).ok());
     REQUIRE(s->load(rules));
     REQUIRE(s->reset_to_baseline(k_now));
