@@ -3,6 +3,7 @@
 #include "api/json_validation.hpp"
 #include "api/operations.hpp"
 #include "imaging/dicom_import.hpp"
+#include "server/image_set_changes.hpp"
 #include "server/image_set_search.hpp"
 #include "server/wire_json.hpp"
 
@@ -286,6 +287,181 @@ api::result<reply> search_image_sets(const call& c, api_context& ctx) {
                                        next_token(page.value().next_position, ctx.tokens, list)));
 }
 
+bool query_flag(const call& c, std::string_view member) { return c.query(member) == std::optional<std::string_view>("true"); }
+
+std::optional<std::string> json_string_at(const rapidjson::Value* object, std::initializer_list<const char*> path) {
+    const rapidjson::Value* at = object;
+    for (const char* key : path) {
+        if (!at || !at->IsObject()) return std::nullopt;
+        const auto it = at->FindMember(key);
+        if (it == at->MemberEnd() || it->value.IsNull()) return std::nullopt;
+        at = &it->value;
+    }
+    if (!at || !at->IsString()) return std::nullopt;
+    return std::string(at->GetString(), at->GetStringLength());
+}
+
+// An image set a change may start from: ACTIVE, at the version the caller names.
+api::result<store::image_set> changeable_image_set(const call& c, api_context& ctx, std::string_view image_set_id,
+                                                   std::optional<std::uint64_t> latest) {
+    auto found = ctx.data.find_image_set(c.scope, c.label("datastoreId"), image_set_id);
+    if (!found) return found.err();
+    const auto& i = found.value();
+    if (i.state != "ACTIVE") {
+        return api::error::conflict("Image set " + i.image_set_id + " is " + i.state + "; only an ACTIVE image set can change");
+    }
+    if (latest && *latest != i.version) {
+        return api::error::conflict("The latest version of image set " + i.image_set_id + " is " + std::to_string(i.version) +
+                                    ", not " + (*latest == std::numeric_limits<std::uint64_t>::max() ? std::string("that")
+                                                                                                     : std::to_string(*latest)));
+    }
+    return found;
+}
+
+// The next version of `current`, made now.
+store::image_set_write next_version(const store::image_set& current, std::string metadata, std::string_view workflow,
+                                    const call& c) {
+    store::image_set_write w;
+    w.properties = current;
+    w.properties.version = current.version + 1;
+    w.properties.updated_at = c.now;
+    w.properties.workflow_status = std::string(workflow);
+    w.properties.message.reset();
+    w.properties.tags = dicom_tags_of(metadata);
+    w.metadata = std::move(metadata);
+    w.replaces = current.version;
+    return w;
+}
+
+api::result<reply> update_image_set_metadata(const call& c, api_context& ctx) {
+    const auto datastore_id = c.label("datastoreId");
+    const bool force = query_flag(c, "force");
+    auto current = changeable_image_set(c, ctx, c.label("imageSetId"), version_asked(c, "latestVersionId"));
+    if (!current) return current.err();
+    const auto& i = current.value();
+    std::string metadata;
+    std::vector<store::image_set_write> writes;
+    if (const auto revert = json_string_at(c.payload(), {"revertToVersionId"})) {
+        std::uint64_t v = 0;
+        std::from_chars(revert->data(), revert->data() + revert->size(), v);
+        auto old = ctx.data.image_set_metadata(c.scope, datastore_id, i.image_set_id, v);
+        if (!old) return old.err();
+        metadata = std::move(old).value();
+    } else {
+        const auto decoded = [&](const char* member) -> std::optional<std::string> {
+            const auto text = json_string_at(c.payload(), {"DICOMUpdates", member});
+            return text ? api::decode_base64(*text) : std::nullopt;  // the pipeline checked it is base64
+        };
+        const auto updatable = decoded("updatableAttributes");
+        const auto removable = decoded("removableAttributes");
+        if (!updatable && !removable) {
+            return api::error::validation("DICOMUpdates needs updatableAttributes or removableAttributes");
+        }
+        auto stored = ctx.data.image_set_metadata(c.scope, datastore_id, i.image_set_id, i.version);
+        if (!stored) return stored.err();
+        auto changed = updated_metadata(stored.value(), updatable, removable, force);
+        if (!changed) return changed.err();
+        metadata = std::move(changed).value();
+        if (query_flag(c, "includeStudyImageSets")) {
+            // The Patient and Study changes reach every other image set of the study.
+            auto study_wide_updatable = updatable ? study_level_only(*updatable) : std::nullopt;
+            auto study_wide_removable = removable ? study_level_only(*removable) : std::nullopt;
+            auto all = ctx.data.image_sets_of(c.scope, datastore_id);
+            if (!all) return all.err();
+            for (const auto& other : all.value()) {
+                if (other.image_set_id == i.image_set_id || other.state != "ACTIVE" ||
+                    other.tags.study_instance_uid != i.tags.study_instance_uid) {
+                    continue;
+                }
+                auto theirs = ctx.data.image_set_metadata(c.scope, datastore_id, other.image_set_id, other.version);
+                if (!theirs) return theirs.err();
+                auto their_change = updated_metadata(theirs.value(), study_wide_updatable, study_wide_removable, force);
+                if (!their_change) return their_change.err();
+                writes.push_back(next_version(other, std::move(their_change).value(), "UPDATED", c));
+                writes.back().properties.forced = force;
+            }
+        }
+    }
+    writes.insert(writes.begin(), next_version(i, std::move(metadata), "UPDATED", c));
+    writes.front().properties.forced = force;
+    if (auto s = ctx.data.write_image_sets(datastore_id, writes); !s) return s.err();
+    // AWS answers while the update runs (LOCKED, UPDATING); the emulator's is done by then.
+    auto answered = writes.front().properties;
+    answered.state = "LOCKED";
+    answered.workflow_status = "UPDATING";
+    return json(update_image_set_metadata_body(answered));
+}
+
+api::result<reply> copy_image_set(const call& c, api_context& ctx) {
+    const auto datastore_id = c.label("datastoreId");
+    const bool force = query_flag(c, "force");
+    const bool promote = query_flag(c, "promoteToPrimary");
+    const auto* info = c.payload();
+    const auto number = [](const std::optional<std::string>& text) -> std::optional<std::uint64_t> {
+        if (!text) return std::nullopt;
+        std::uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+        if (ec != std::errc() || end != text->data() + text->size()) return std::numeric_limits<std::uint64_t>::max();
+        return v;
+    };
+    auto source = changeable_image_set(c, ctx, c.label("sourceImageSetId"),
+                                       number(json_string_at(info, {"sourceImageSet", "latestVersionId"})));
+    if (!source) return source.err();
+    const auto& src = source.value();
+    auto src_metadata = ctx.data.image_set_metadata(c.scope, datastore_id, src.image_set_id, src.version);
+    if (!src_metadata) return src_metadata.err();
+    const auto copiable = json_string_at(info, {"sourceImageSet", "DICOMCopies", "copiableAttributes"});
+    store::image_set_write w;
+    if (const auto destination_id = json_string_at(info, {"destinationImageSet", "imageSetId"})) {
+        if (*destination_id == src.image_set_id) return api::error::validation("An image set cannot be copied into itself");
+        auto destination = changeable_image_set(c, ctx, *destination_id,
+                                                number(json_string_at(info, {"destinationImageSet", "latestVersionId"})));
+        if (!destination) return destination.err();
+        const auto& dst = destination.value();
+        auto dst_metadata = ctx.data.image_set_metadata(c.scope, datastore_id, dst.image_set_id, dst.version);
+        if (!dst_metadata) return dst_metadata.err();
+        auto outcome = copied_metadata(src_metadata.value(), copiable, dst_metadata.value(), dst.image_set_id, force);
+        if (!outcome) return outcome.err();
+        if (!outcome.value().consistent && !force) {
+            // As AWS reports it: the copy is accepted, then fails, leaving a COPY_FAILED version.
+            w = next_version(dst, std::move(dst_metadata).value(), "COPY_FAILED", c);
+            w.properties.message = "INVALID_REQUEST:  Series of SourceImageSet and DestinationImageSet don't match.";
+        } else {
+            w = next_version(dst, std::move(outcome.value().metadata), "COPIED", c);
+            w.copies_frames_of = src.image_set_id;
+            w.copied_frame_ids = std::move(outcome.value().frame_ids);
+            w.properties.forced = force;
+            if (promote) w.properties.is_primary = true;
+        }
+    } else {
+        const std::string new_id = ctx.ids.next();
+        auto outcome = copied_metadata(src_metadata.value(), copiable, std::nullopt, new_id, force);
+        if (!outcome) return outcome.err();
+        w.properties = src;
+        w.properties.image_set_id = new_id;
+        w.properties.version = 1;
+        w.properties.created_at = c.now;
+        w.properties.updated_at = c.now;
+        w.properties.workflow_status = "COPIED";
+        w.properties.message.reset();
+        w.properties.forced = force;
+        w.properties.is_primary = promote;
+        w.properties.tags = dicom_tags_of(outcome.value().metadata);
+        w.metadata = std::move(outcome.value().metadata);
+        w.copies_frames_of = src.image_set_id;
+        w.copied_frame_ids = std::move(outcome.value().frame_ids);
+    }
+    if (auto s = ctx.data.write_image_sets(datastore_id, {w}); !s) return s.err();
+    // AWS answers while the copy runs: both image sets LOCKED.
+    auto answered_source = src;
+    answered_source.state = "LOCKED";
+    answered_source.workflow_status = "COPYING_WITH_READ_ONLY_ACCESS";
+    auto answered_destination = w.properties;
+    answered_destination.state = "LOCKED";
+    answered_destination.workflow_status = "COPYING";
+    return json(copy_image_set_body(answered_source, answered_destination, c.scope));
+}
+
 api::result<reply> delete_image_set(const call& c, api_context& ctx) {
     auto deleted = ctx.data.delete_image_set(c.scope, c.label("datastoreId"), c.label("imageSetId"), c.now);
     if (!deleted) return deleted.err();
@@ -313,6 +489,8 @@ void add_api_routes(router& r, api_context& ctx) {
         {&api::ops::get_image_set_metadata, get_image_set_metadata},
         {&api::ops::get_image_frame, get_image_frame},
         {&api::ops::list_image_set_versions, list_image_set_versions},
+        {&api::ops::update_image_set_metadata, update_image_set_metadata},
+        {&api::ops::copy_image_set, copy_image_set},
         {&api::ops::delete_image_set, delete_image_set},
     };
     for (const auto& [op, handler] : routes) {

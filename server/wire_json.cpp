@@ -352,6 +352,29 @@ std::string update_image_set_metadata_body(const store::image_set& i) {
     return body;
 }
 
+std::string copy_image_set_body(const store::image_set& source, const store::image_set& destination,
+                                const store::scope& who) {
+    std::string body;
+    json_out w(body);
+    const auto side = [&](std::string_view name, const store::image_set& i) {
+        w.key(name).begin_object();
+        w.member("imageSetId", i.image_set_id);
+        w.member("latestVersionId", std::to_string(i.version));
+        w.member("imageSetState", i.state);
+        w.member("imageSetWorkflowStatus", i.workflow_status);
+        w.key("createdAt").timestamp(i.created_at);
+        w.key("updatedAt").timestamp(i.updated_at);
+        w.member("imageSetArn", image_set_arn(i, who));
+        w.end_object();
+    };
+    w.begin_object();
+    w.member("datastoreId", source.datastore_id);
+    side("sourceImageSetProperties", source);
+    side("destinationImageSetProperties", destination);
+    w.end_object();
+    return body;
+}
+
 std::string datastore_status_body(const store::datastore& d) {
     std::string body;
     json_out w(body);

@@ -86,6 +86,10 @@ std::string image_set_state_body(std::string_view datastore_id, std::string_view
 // UpdateImageSetMetadata: {"datastoreId", "imageSetId", "latestVersionId", "imageSetState", ...}.
 std::string update_image_set_metadata_body(const store::image_set& i);
 
+// CopyImageSet: {"datastoreId", "sourceImageSetProperties", "destinationImageSetProperties"}.
+std::string copy_image_set_body(const store::image_set& source, const store::image_set& destination,
+                                const store::scope& who);
+
 // {"message": "..."}: the body of every error answer.
 std::string error_body(const api::error& err);
 

@@ -128,6 +128,8 @@ struct image_set_write {
     image_set properties;
     std::string metadata;
     std::vector<image_frame> frames;       // frames new with this version (earlier ones stay)
+    std::string copies_frames_of;          // CopyImageSet: the source image set whose frames...
+    std::vector<std::string> copied_frame_ids;  // ...with these ids this one takes
     std::string grouping_key;              // what an import matches a later import's instances by
     std::optional<std::uint64_t> replaces;  // the latest version this one must follow (optimistic check)
 };

@@ -596,7 +596,7 @@ struct store::impl {
     statement count_datastores, count_jobs, count_rules, count_image_sets, user_tables;
     statement find_image_set_row, find_version, versions_of, image_sets_in, series_sets, upsert_image_set;
     statement insert_version, insert_frame, find_frame, set_image_set_tags, delete_frames_of, live_image_sets_in;
-    statement interrupted_jobs;
+    statement interrupted_jobs, copy_frame;
     statement begin, commit, rollback;
 
     ~impl() {
@@ -692,7 +692,8 @@ struct store::impl {
             {&upsert_image_set,
              "INSERT INTO image_sets (datastore_id, image_set_id, latest_version, grouping_key, series_uid, state, list_order) "
              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (datastore_id, image_set_id) DO UPDATE SET "
-             "latest_version = excluded.latest_version, grouping_key = excluded.grouping_key, "
+             "latest_version = excluded.latest_version, "
+             "grouping_key = CASE excluded.grouping_key WHEN '' THEN grouping_key ELSE excluded.grouping_key END, "
              "series_uid = excluded.series_uid, state = excluded.state"},
             {&insert_version,
              "INSERT OR REPLACE INTO image_set_versions (datastore_id, image_set_id, version, properties, metadata) "
@@ -702,6 +703,10 @@ struct store::impl {
              "VALUES (?1, ?2, ?3, ?4, ?5)"},
             {&find_frame,
              "SELECT content_type, bytes FROM image_frames WHERE datastore_id = ?1 AND image_set_id = ?2 AND frame_id = ?3"},
+            {&copy_frame,
+             "INSERT OR REPLACE INTO image_frames (datastore_id, image_set_id, frame_id, content_type, bytes) "
+             "SELECT datastore_id, ?2, frame_id, content_type, bytes FROM image_frames "
+             "WHERE datastore_id = ?1 AND image_set_id = ?3 AND frame_id = ?4"},
             {&set_image_set_tags, "UPDATE image_sets SET tags = ?3 WHERE datastore_id = ?1 AND image_set_id = ?2"},
             {&delete_frames_of, "DELETE FROM image_frames WHERE datastore_id = ?1 AND image_set_id = ?2"},
             {&live_image_sets_in, "SELECT count(*) FROM image_sets WHERE datastore_id = ?1 AND state != 'DELETED'"},
@@ -1366,6 +1371,14 @@ struct store::image_set_access {
             q.bind_blob(4, f.bytes);
             if (q.step() != SQLITE_DONE) return sqlite_failure(im.db, "cannot store image frame " + f.image_frame_id);
         }
+        for (const auto& id : w.copied_frame_ids) {
+            statement::use q(im.copy_frame);
+            q.bind(0, datastore_id);
+            q.bind(1, p.image_set_id);
+            q.bind(2, w.copies_frames_of);
+            q.bind(3, id);
+            if (q.step() != SQLITE_DONE) return sqlite_failure(im.db, "cannot copy image frame " + id);
+        }
         return api::ok_status();
     }
 };
@@ -1523,7 +1536,9 @@ api::result<image_set> store::delete_image_set(const scope& who, std::string_vie
     props.workflow_status = "DELETED";
     props.deleted_at = now;
     props.updated_at = now;
-    image_set_write w{props, metadata, {}, {}, std::nullopt};
+    image_set_write w;
+    w.properties = props;
+    w.metadata = metadata;
     impl_->note_change();
     auto written = impl_->transaction([&]() -> api::status {
         if (auto s = image_set_access::write(*impl_, datastore_id, w); !s) return s;
