@@ -41,6 +41,8 @@ api::result<reply> counts_reply(control_plane& p, std::string_view status) {
     w.Uint64(counts.value().jobs);
     w.Key("importRules");
     w.Uint64(counts.value().import_rules);
+    w.Key("imageSets");
+    w.Uint64(counts.value().image_sets);
     w.Key("faults");
     w.Uint64(p.faults.size());
     const auto access = p.access.snapshot();

@@ -65,14 +65,57 @@ api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const
         if (!sample) return sample.err();
         docs.push_back(std::move(sample).value());
     }
+    std::vector<store::seeded_import> imports;
+    for (auto& d : docs) {
+        for (auto& i : d.imports) imports.push_back(std::move(i));
+    }
+    if (!imports.empty() && cfg.s3_dir.empty()) {
+        return api::error::validation(imports.front().place + ": \"imports\" read files, so they need --s3-dir");
+    }
     std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value(), std::move(folder)));
     if (auto s = store::apply_fixtures(std::move(docs), {*e->store_, e->faults_, e->access_}); !s) return s.err();
+    if (auto s = e->run_seeded_imports(std::move(imports), clock); !s) return s.err();
     // What POST /_emulator/reset returns to.
     if (auto s = e->store_->mark_baseline(clock.now()); !s) return s.err();
     e->plane_.startup_faults = e->faults_.list();
     e->plane_.startup_credentials = e->access_.credentials();
     e->plane_.startup_policies = e->access_.policies();
     return e;
+}
+
+api::status emulator::run_seeded_imports(std::vector<store::seeded_import> imports, const api::clock& clock) {
+    struct running {
+        store::import_job job;
+        store::scope who;
+        std::string place;
+    };
+    std::vector<running> started;
+    for (auto& seed : imports) {
+        auto ns = store_->datastore_namespace(seed.job.datastore_id);
+        if (!ns) return ns.err();
+        if (!ns.value()) return api::error::validation(seed.place + ": datastore " + seed.job.datastore_id + " is not in the fixtures");
+        store::scope who = *ns.value();
+        if (who.region.empty()) who.region = std::string(store::k_default_region);
+        seed.job.job_id = resource_ids_.next();
+        auto job = store_->start_import_job(who, std::move(seed.job), lifecycle_, clock.now());
+        if (!job) return api::error::validation(seed.place + ": " + job.err().message());
+        if (!job.value().reads_files) {
+            return api::error::validation(seed.place + ": an import rule or the datastore's importProgression scripts this "
+                                          "job's end, so it would read no files");
+        }
+        importer_->start(job.value());
+        started.push_back({job.value(), who, std::move(seed.place)});
+    }
+    if (started.empty()) return api::ok_status();
+    importer_->wait_idle();
+    for (const auto& [job, who, place] : started) {
+        auto ended = store_->find_import_job(who, job.datastore_id, job.job_id);
+        if (!ended) return ended.err();
+        if (ended.value().job_status == "FAILED") {
+            return api::error::validation(place + ": the import of " + job.input_s3_uri + " FAILED: " + ended.value().message.value_or(""));
+        }
+    }
+    return api::ok_status();
 }
 
 }  // namespace hil::server

@@ -19,6 +19,7 @@
 #include "server/request_ids.hpp"
 #include "server/router.hpp"
 #include "store/fault_rules.hpp"
+#include "store/fixture_loader.hpp"
 #include "store/store.hpp"
 
 namespace hil::server {
@@ -44,6 +45,9 @@ public:
 private:
     emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data,
              std::optional<store::s3_folder> folder);
+    // Runs the fixtures' "imports" to their end before the server listens. Error: the first one
+    // that cannot start or ends FAILED, named by its fixture place.
+    api::status run_seeded_imports(std::vector<store::seeded_import> imports, const api::clock& clock);
 
     std::unique_ptr<store::store> store_;
     store::fault_rules faults_;

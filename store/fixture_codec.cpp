@@ -280,6 +280,21 @@ void write_job(json_writer& w, const import_job& j) {
     w.EndObject();
 }
 
+// --- imports run at start-up ---
+
+import_job read_seeded_import(const json& v, const place& pointer, std::string_view account_id) {
+    const object_reader r(v, pointer, {"datastoreId", "inputS3Uri", "outputS3Uri", "jobName", "dataAccessRoleArn"});
+    import_job j;
+    j.datastore_id = r.required("datastoreId", api::datastore_id_shape);
+    j.input_s3_uri = r.required("inputS3Uri", api::s3_uri_shape);
+    j.output_s3_uri = r.required("outputS3Uri", api::s3_uri_shape);
+    j.job_name = r.optional("jobName", api::job_name_shape).value_or("");
+    j.data_access_role_arn = r.optional("dataAccessRoleArn", api::role_arn_shape)
+                                 .value_or("arn:aws:iam::" + std::string(account_id) + ":role/healthimaging-local-seed");
+    j.reads_files = true;
+    return j;
+}
+
 // --- import rules ---
 
 import_rule read_import_rule(const json& v, const place& pointer) {

@@ -30,6 +30,8 @@ import_job read_job(const json& v, const place& pointer, api::epoch_millis now);
 void write_job(json_writer& w, const import_job& j);
 
 import_rule read_import_rule(const json& v, const place& pointer);
+// An "imports" item: {"datastoreId", "inputS3Uri", "outputS3Uri", "jobName"?, "dataAccessRoleArn"?}.
+import_job read_seeded_import(const json& v, const place& pointer, std::string_view account_id);
 void write_import_rule(json_writer& w, const import_rule& r);
 
 fault_rule read_fault(const json& v, const place& pointer);

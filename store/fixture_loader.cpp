@@ -97,13 +97,16 @@ api::result<fixture_document> parse_fixture(std::string_view text, std::string_v
     out.source = std::string(source);
     try {
         const object_reader top(doc, "", {"$schema", "accountId", "region", "datastores", "jobs", "importRules",
-                                          "faults", "credentials", "policies"});
+                                          "imports", "faults", "credentials", "policies"});
         const auto account = top.optional("accountId", api::aws_account_id_shape);
         const auto region = read_region(top, "region", true);
         const scope defaults{account.value_or(std::string(k_default_account)), region.value_or(std::string(k_default_region))};
         for_each_item(top, "datastores", [&](const json& v, const place& p) { out.datastores.push_back(read_datastore(v, p, now, defaults)); });
         for_each_item(top, "importRules", [&](const json& v, const place& p) { out.import_rules.push_back(read_import_rule(v, p)); });
         for_each_item(top, "jobs", [&](const json& v, const place& p) { out.jobs.push_back(read_job(v, p, now)); });
+        for_each_item(top, "imports", [&](const json& v, const place& p) {
+            out.imports.push_back({read_seeded_import(v, p, defaults.account_id), "fixture " + std::string(source) + ": " + p.str()});
+        });
         for_each_item(top, "faults", [&](const json& v, const place& p) {
             auto f = read_fault(v, p);
             // A document that names its namespace scripts faults for that namespace alone.

@@ -28,8 +28,15 @@ namespace hil::store {
 
 // The data of one document (datastores, jobs, import rules) and its fault rules, which the
 // fault engine keeps apart from the store.
+// An import a fixture asks to run before the server listens ("imports"), with where it was asked.
+struct seeded_import {
+    import_job job;     // datastore, input and output URIs, name and role; ids are assigned when it runs
+    std::string place;  // "fixture <source>: /imports/<n>", for messages
+};
+
 struct fixture_document : dataset {
     std::string source;  // where it came from, for messages
+    std::vector<seeded_import> imports;
     std::vector<fault_rule> faults;
     std::vector<credential> credentials;
     std::vector<access_policy> policies;

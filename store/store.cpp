@@ -438,7 +438,7 @@ api::result<image_set> image_set_from_properties(std::string_view datastore_id, 
     if (doc.HasMember("message")) i.message = str(doc, "message");
     i.is_primary = flag(doc, "isPrimary");
     i.forced = flag(doc, "forced");
-    if (const auto it = doc.FindMember("dicom"); it != doc.MemberEnd() && it->value.IsObject()) {
+    if (auto it = doc.FindMember("dicom"); it != doc.MemberEnd() && it->value.IsObject()) {
         const auto& d = it->value;
         auto& t = i.tags;
         t.patient_id = str(d, "patientId");

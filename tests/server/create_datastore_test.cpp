@@ -449,7 +449,7 @@ TEST_CASE("POST /_emulator/reset returns to the start-up state: created datastor
     const auto reset = s.post("/_emulator/reset", "");
     REQUIRE(reset.result_int() == 200);
     CHECK(reset.body().starts_with(R"({"status":"reset","version":")"));
-    CHECK(reset.body().ends_with(R"(","datastores":3,"jobs":5,"importRules":0,"faults":0,"credentials":0,"policies":0})"));
+    CHECK(reset.body().ends_with(R"(","datastores":3,"jobs":5,"importRules":0,"imageSets":0,"faults":0,"credentials":0,"policies":0})"));
     CHECK(s.get("/datastore").body() == initial_list);
     CHECK(s.get("/_emulator/state").body() == initial_state);
     check_error(s.get(datastore_target(a)), 404, "ResourceNotFoundException", "Datastore " + a + " not found");

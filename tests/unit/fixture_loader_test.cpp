@@ -210,7 +210,7 @@ TEST_CASE("the document and its items must be objects and arrays as documented")
 
 TEST_CASE("unknown members are refused, at the top and inside items") {
     CHECK(failure(R"({"datastore": []})") ==
-          "fixture t.json: /datastore: unknown member (expected one of: $schema, accountId, region, datastores, jobs, importRules, "
+          "fixture t.json: /datastore: unknown member (expected one of: $schema, accountId, region, datastores, jobs, importRules, imports, "
           "faults, credentials, policies)");
     const auto in_job = job_failure(R"("jobName")", R"("jobname")");
     CHECK(in_job.find("fixture t.json: /jobs/0/jobname: unknown member (expected one of: jobId, datastoreId, jobName") == 0);
