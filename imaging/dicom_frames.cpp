@@ -188,8 +188,8 @@ std::variant<std::vector<std::vector<std::uint8_t>>, std::string> encapsulated_f
             return std::string("A PixelData fragment cannot be read");
         if (i == 0) {
             for (std::size_t k = 0; k + 3 < length; k += 4)
-                offset_table.push_back(static_cast<std::uint32_t>(bytes[k] | (bytes[k + 1] << 8) | (bytes[k + 2] << 16) |
-                                                                  (static_cast<std::uint32_t>(bytes[k + 3]) << 24)));
+                offset_table.push_back(std::uint32_t{bytes[k]} | (std::uint32_t{bytes[k + 1]} << 8) |
+                                       (std::uint32_t{bytes[k + 2]} << 16) | (std::uint32_t{bytes[k + 3]} << 24));
             continue;
         }
         fragments.push_back({bytes, length, running});
