@@ -22,6 +22,7 @@ run python3 "$here/load.py" "$bin" shutdown --connections 200
 run python3 "$here/load.py" "$bin" soak --connections 200 --seconds 30
 run python3 "$here/durability.py" "$bin" kill --iterations 10 --jobs 5000
 run python3 "$here/durability.py" "$bin" kill-runtime --seconds 40 --iterations 100 --jobs 5000
+run python3 "$here/durability.py" "$bin" kill-import --iterations 6
 run python3 "$here/durability.py" "$bin" sqlite-failure
 run python3 "$here/durability.py" "$bin" disk-full
 run python3 "$here/durability.py" "$bin" read-only

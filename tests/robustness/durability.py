@@ -16,6 +16,12 @@
       request or that state with the whole document applied, never a part of it; a load
       answered 200 before the kill must be there; and PRAGMA quick_check is ok. Bounded by
       --seconds and --iterations, whichever ends first.
+  durability.py BINARY kill-import [--iterations 6]
+      A server on --db FILE --s3-dir DIR imports a generated CT series (gen_ct_series.py, with
+      Debian's python3-pydicom) and is kill -9ed at a random moment of the import. Restarted
+      on the same file, the job must be FAILED with the documented message (or COMPLETED, if
+      the kill came after the commit) and the datastore must hold all of the job's image sets
+      and frames or none; PRAGMA integrity_check is ok.
   durability.py BINARY sqlite-failure
       The database file is corrupted under the running server: reads that hit it get 500
       InternalServerException with a log line naming SQLite's error, the server keeps
@@ -129,6 +135,81 @@ def test_kill(binary, iterations, jobs, rng):
     print(f"durability: {kills} kill -9 during start-up loads of {jobs} jobs ({load_time:.2f}s each): "
           f"{complete} complete, {empty} empty, {kills - complete - empty} partial; earlier data intact: "
           f"{ok}; -> {'PASS' if ok else 'FAIL'} {failures[:5]}")
+    return ok
+
+
+def test_kill_import(binary, iterations, rng):
+    tmp = tempfile.mkdtemp(prefix="hil-durability-import-")
+    db = os.path.join(tmp, "data.db")
+    s3 = os.path.join(tmp, "s3")
+    gen = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "gen_ct_series.py")
+    if subprocess.run(["/usr/bin/python3", gen, os.path.join(s3, "kill-input", "ct"), "--slices", "120",
+                       "--size", "256"], capture_output=True).returncode != 0:
+        print("durability kill-import: SKIP (no python3-pydicom for /usr/bin/python3)")
+        return True
+    ds = "1a9f0000000000000000000000000001"
+    seed = os.path.join(tmp, "seed.json")
+    with open(seed, "w") as f:
+        json.dump({"datastores": [{"datastoreId": ds, "datastoreName": "kill", "datastoreStatus": "ACTIVE"}]}, f)
+    s = Server(binary, "--db", db, "--fixtures", seed, "--log-level", "warn")
+    assert s.stop() == 0
+    start_body = {"clientToken": "x", "dataAccessRoleArn": "arn:aws:iam::123456789012:role/r",
+                  "inputS3Uri": "s3://kill-input/ct/", "outputS3Uri": "s3://kill-output/"}
+
+    def start(server, token):
+        r = post(server, f"/startDICOMImportJob/datastore/{ds}", json.dumps({**start_body, "clientToken": token}).encode())
+        assert r.status == 200, r
+        return json.loads(r.body)["jobId"]
+
+    def status(server, job_id):
+        r = get(server, f"/getDICOMImportJob/datastore/{ds}/job/{job_id}")
+        return json.loads(r.body)["jobProperties"]
+
+    # Calibrate: one whole import.
+    s = Server(binary, "--db", db, "--empty", "--s3-dir", s3, "--log-level", "warn")
+    began = time.monotonic()
+    calibration = start(s, "calibrate")
+    while status(s, calibration)["jobStatus"] not in ("COMPLETED", "FAILED"):
+        time.sleep(0.01)
+    import_time = time.monotonic() - began
+    assert s.stop() == 0
+
+    def image_set_rows(job_id):
+        with sqlite3.connect(db) as c:
+            sets = c.execute("SELECT count(*) FROM image_sets WHERE datastore_id = ?", (ds,)).fetchone()[0]
+            frames = c.execute("SELECT count(*) FROM image_frames WHERE datastore_id = ?", (ds,)).fetchone()[0]
+        return sets, frames
+
+    base_sets, base_frames = image_set_rows(calibration)
+    failures, failed, completed = [], 0, 0
+    for i in range(iterations):
+        s = Server(binary, "--db", db, "--empty", "--s3-dir", s3, "--log-level", "warn")
+        job_id = start(s, f"kill-{i}")
+        time.sleep(rng.uniform(0, import_time * 1.1))
+        s.proc.send_signal(signal.SIGKILL)
+        s.proc.wait()
+        if integrity(db) != "ok":
+            failures.append(f"iteration {i}: integrity_check says {integrity(db)}")
+        s = Server(binary, "--db", db, "--empty", "--s3-dir", s3, "--log-level", "warn")
+        props = status(s, job_id)
+        assert s.stop() == 0
+        sets, frames = image_set_rows(job_id)
+        # A completed re-import of the same series adds a version to the same image set, and its
+        # frames (new ids) beside the old ones: all of a job's frames or none.
+        if props["jobStatus"] == "FAILED" and "stopped before this import finished" in props.get("message", ""):
+            failed += 1
+            if (sets, frames) != (base_sets, base_frames):
+                failures.append(f"iteration {i}: FAILED job left {frames - base_frames} frames behind")
+        elif props["jobStatus"] == "COMPLETED":
+            completed += 1
+            if frames != base_frames + 120:
+                failures.append(f"iteration {i}: COMPLETED job stored {frames - base_frames} of 120 frames")
+            base_frames = frames
+        else:
+            failures.append(f"iteration {i}: after restart the job is {props}")
+    ok = not failures
+    print(f"durability kill-import: {iterations} kill -9 during imports of 120 slices ({import_time:.2f}s each): "
+          f"{failed} reported FAILED with nothing stored, {completed} COMPLETED whole -> {'PASS' if ok else 'FAIL'} {failures[:5]}")
     return ok
 
 
@@ -454,7 +535,7 @@ def test_locked(binary):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("binary")
-    p.add_argument("test", choices=["kill", "kill-runtime", "sqlite-failure", "disk-full", "read-only", "locked",
+    p.add_argument("test", choices=["kill", "kill-runtime", "kill-import", "sqlite-failure", "disk-full", "read-only", "locked",
                                     "all"])
     p.add_argument("--seconds", type=float, default=45)
     p.add_argument("--iterations", type=int, default=20)
@@ -469,6 +550,8 @@ def main():
         ok &= test_kill(a.binary, a.iterations, a.jobs, rng)
     if a.test in ("kill-runtime", "all"):
         ok &= test_kill_runtime(a.binary, a.seconds, a.iterations, a.jobs, rng)
+    if a.test in ("kill-import", "all"):
+        ok &= test_kill_import(a.binary, min(a.iterations, 6) if a.test == "all" else a.iterations, rng)
     if a.test in ("sqlite-failure", "all"):
         ok &= test_corrupt(a.binary)
     if a.test in ("disk-full", "all"):
