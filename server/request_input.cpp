@@ -86,7 +86,7 @@ api::status parse_body(const request& req, call& c) {
         c.body_blank = true;
         return api::ok_status();
     }
-    c.body_json.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+    c.body_json.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (c.body_json.HasParseError()) {
         return api::error::serialization(std::string("The request body is not valid JSON: ") +
                                          rapidjson::GetParseError_En(c.body_json.GetParseError()) + " (at byte " +

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <vector>
@@ -402,7 +404,9 @@ fault_rule read_fault(const json& v, const place& pointer) {
     f.after = r.optional_whole("after").value_or(0);
     if (const json* p = r.find("probability")) {
         if (!p->IsNumber() || p->GetDouble() < 0.0 || p->GetDouble() > 1.0) fail(r.at("probability"), "must be a number from 0 to 1");
-        f.probability = p->GetDouble();
+        // Kept to nine decimal places, so the rule written back (write_fault) reads as the same number:
+        // RapidJSON reads a 17-digit text to within a few units of the last place, not exactly.
+        f.probability = std::round(p->GetDouble() * 1e9) / 1e9;
     }
     f.seed = r.optional_whole("seed");
     if (f.seed && !f.probability) fail(r.at("seed"), "goes only with \"probability\"");
@@ -425,7 +429,16 @@ void write_fault(json_writer& w, const fault_rule& f) {
     if (f.drop_connection) { w.Key("dropConnection"); w.Bool(true); }
     if (f.times) { w.Key("times"); w.Uint64(*f.times); }
     if (f.after != 0) { w.Key("after"); w.Uint64(f.after); }
-    if (f.probability) { w.Key("probability"); w.Double(*f.probability); }
+    if (f.probability) {
+        // At most nine decimals, trailing zeros dropped: what read_fault keeps, read back exactly.
+        char digits[32];
+        std::snprintf(digits, sizeof digits, "%.9f", *f.probability);
+        std::string text(digits);
+        while (text.back() == '0') text.pop_back();
+        if (text.back() == '.') text.pop_back();
+        w.Key("probability");
+        w.RawValue(text.data(), text.size(), rapidjson::kNumberType);
+    }
     if (f.seed) { w.Key("seed"); w.Uint64(*f.seed); }
     w.Key("fired");
     w.Uint64(f.fired);

@@ -84,7 +84,7 @@ api::result<fixture_document> read_fixture_file(const fs::path& path, api::epoch
 
 api::result<fixture_document> parse_fixture(std::string_view text, std::string_view source, api::epoch_millis now) {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
         const auto [line, column] = line_and_column(text, doc.GetErrorOffset());
         return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
@@ -130,7 +130,7 @@ auto parse_items(std::string_view text, std::string_view source, std::string_vie
     -> api::result<std::vector<decltype(read(std::declval<const json&>(), place("")))>> {
     using item = decltype(read(std::declval<const json&>(), place("")));
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
         const auto [line, column] = line_and_column(text, doc.GetErrorOffset());
         return fixture_error(source, "line " + std::to_string(line) + ", column " + std::to_string(column),
