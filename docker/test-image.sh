@@ -131,10 +131,15 @@ file "$bin_dir/healthimaging-local"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 endpoint=http://127.0.0.1:$port
 container=hil-image-test-$$
+# A local S3 folder with one real DICOM file, writable by the image's user, for a real import.
+s3_dir=$(mktemp -d "$conf_dir/s3.XXXXXX")
+mkdir -p "$s3_dir/image-test-input/ct" "$s3_dir/image-test-output"
+cp /usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm "$s3_dir/image-test-input/ct/"
+chmod -R a+rwX "$s3_dir"
 t=$(now)
 # HIL_PORT as well as --port: the HEALTHCHECK's --probe reads the port from the environment.
 podman run -d --name "$container" --network host -e HIL_PORT="$port" \
-  -v "$repo/tests/sdk/fixtures:/fixtures:ro" \
+  -v "$repo/tests/sdk/fixtures:/fixtures:ro" -v "$s3_dir:/s3" -e HIL_S3_DIR=/s3 \
   "$image" --port "$port" --fixtures /fixtures/sdk-scenario.json >/dev/null
 until curl -fsS -o /dev/null "$endpoint/_emulator/health" 2>/dev/null; do
   if [[ $(podman inspect --format '{{.State.Running}}' "$container") != true ]] || (($(date +%s) - ${t%.*} > 20)); then
@@ -162,6 +167,39 @@ t=$(now)
 (cd tests/sdk/python && HIL_SDK_ENDPOINT=$endpoint PYTHONDONTWRITEBYTECODE=1 \
   python3 -m unittest discover -s . -p "test_*.py")
 say "boto3 suite passed ($(since "$t") s)"
+
+# --- a real import inside the image: DCMTK, OpenJPH and the dictionary are all there -----------------
+python3 - "$endpoint" "$s3_dir" <<'PY'
+import json, sys, time, urllib.request
+base, s3 = sys.argv[1], sys.argv[2]
+def call(method, path, body=None):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None, method=method)
+    with urllib.request.urlopen(req) as r:
+        return r.read(), r.headers
+ds = json.loads(call("POST", "/datastore", {"clientToken": "image-test"})[0])["datastoreId"]
+while json.loads(call("GET", "/datastore/" + ds)[0])["datastoreProperties"]["datastoreStatus"] != "ACTIVE":
+    time.sleep(0.05)
+job = json.loads(call("POST", "/startDICOMImportJob/datastore/" + ds, {
+    "clientToken": "image-test", "dataAccessRoleArn": "arn:aws:iam::123456789012:role/r",
+    "inputS3Uri": "s3://image-test-input/ct/", "outputS3Uri": "s3://image-test-output/"})[0])["jobId"]
+for _ in range(600):
+    props = json.loads(call("GET", "/getDICOMImportJob/datastore/%s/job/%s" % (ds, job))[0])["jobProperties"]
+    if props["jobStatus"] in ("COMPLETED", "FAILED"):
+        break
+    time.sleep(0.05)
+assert props["jobStatus"] == "COMPLETED", props
+manifest = json.load(open("%s/image-test-output/%s-DicomImport-%s/job-output-manifest.json" % (s3, ds, job)))
+assert manifest["jobSummary"]["numberOfImportedFiles"] == 1, manifest
+image_set = manifest["jobSummary"]["imageSetsSummary"][0]["imageSetId"]
+import gzip
+meta = json.loads(gzip.decompress(call("POST", "/datastore/%s/imageSet/%s/getImageSetMetadata" % (ds, image_set))[0]))
+assert meta["Patient"]["DICOM"]["PatientID"] == "1CT1", meta["Patient"]
+frame = [f for s in meta["Study"]["Series"].values() for i in s["Instances"].values() for f in i["ImageFrames"]][0]
+body, headers = call("POST", "/datastore/%s/imageSet/%s/getImageFrame" % (ds, image_set), {"imageFrameId": frame["ID"]})
+assert headers["Content-Type"] == "image/jph" and body[:2] == b"\xff\x4f" and len(body) == frame["FrameSizeInBytes"], headers
+print("import in the image: 1 file, image set %s, frame of %d bytes" % (image_set, len(body)))
+PY
+say "a real import inside the image passed"
 
 # --- SIGTERM -------------------------------------------------------------------------------------
 t=$(now)
