@@ -43,7 +43,7 @@ mkdir -p "$store"
 container=""
 cleanup() {
   local rc=$?
-  if [[ -n $container ]]; then podman rm -f -t 0 "$container" >/dev/null 2>&1 || true; fi
+  if [[ -n $container ]]; then podman rm -f -t 0 "$container" "$container-s3" >/dev/null 2>&1 || true; fi
   if ((keep_store == 0)); then
     podman system reset -f >/dev/null 2>&1 || true
     rm -rf "$store"
@@ -139,7 +139,7 @@ chmod -R a+rwX "$s3_dir"
 t=$(now)
 # HIL_PORT as well as --port: the HEALTHCHECK's --probe reads the port from the environment.
 podman run -d --name "$container" --network host -e HIL_PORT="$port" \
-  -v "$repo/tests/sdk/fixtures:/fixtures:ro" -v "$s3_dir:/s3" -e HIL_S3_DIR=/s3 \
+  -v "$repo/tests/sdk/fixtures:/fixtures:ro" \
   "$image" --port "$port" --fixtures /fixtures/sdk-scenario.json >/dev/null
 until curl -fsS -o /dev/null "$endpoint/_emulator/health" 2>/dev/null; do
   if [[ $(podman inspect --format '{{.State.Running}}' "$container") != true ]] || (($(date +%s) - ${t%.*} > 20)); then
@@ -169,7 +169,13 @@ t=$(now)
 say "boto3 suite passed ($(since "$t") s)"
 
 # --- a real import inside the image: DCMTK, OpenJPH and the dictionary are all there -----------------
-python3 - "$endpoint" "$s3_dir" <<'PY'
+# A second container, since --s3-dir changes what StartDICOMImportJob does for the suites above.
+s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+s3_container=$container-s3
+podman run -d --name "$s3_container" --network host -e HIL_PORT="$s3_port" -v "$s3_dir:/s3" -e HIL_S3_DIR=/s3 \
+  "$image" --port "$s3_port" --empty >/dev/null
+for _ in $(seq 1 200); do curl -fsS -o /dev/null "http://127.0.0.1:$s3_port/_emulator/health" 2>/dev/null && break; sleep 0.05; done
+python3 - "http://127.0.0.1:$s3_port" "$s3_dir" <<'PY'
 import json, sys, time, urllib.request
 base, s3 = sys.argv[1], sys.argv[2]
 def call(method, path, body=None):
@@ -199,6 +205,7 @@ body, headers = call("POST", "/datastore/%s/imageSet/%s/getImageFrame" % (ds, im
 assert headers["Content-Type"] == "image/jph" and body[:2] == b"\xff\x4f" and len(body) == frame["FrameSizeInBytes"], headers
 print("import in the image: 1 file, image set %s, frame of %d bytes" % (image_set, len(body)))
 PY
+podman rm -f "$s3_container" >/dev/null
 say "a real import inside the image passed"
 
 # --- SIGTERM -------------------------------------------------------------------------------------
