@@ -78,8 +78,8 @@ struct decoded_frame {
     bool is_signed = false;
     std::vector<std::uint8_t> pixels;
 };
-// Nothing when the bytes are not a decodable HTJ2K (or JPEG 2000 part 1) codestream, or use a
-// bit depth above 16 or subsampled components.
+// Nothing when the bytes are not a decodable HTJ2K codestream (a plain JPEG 2000 part 1 one, as
+// kept for 4.91, is refused too), or use a bit depth above 16 or subsampled components.
 std::optional<decoded_frame> decode_htj2k(std::span<const std::uint8_t> codestream);
 
 // CRC32 as zlib's crc32 computes it.

@@ -95,16 +95,21 @@ api::result<s3_folder::listing> s3_folder::list(std::string_view s3_uri) const {
     for (fs::recursive_directory_iterator it(folder.value(), fs::directory_options::skip_permission_denied, ec), end;
          !ec && it != end; it.increment(ec)) {
         const auto rel = it->path().lexically_relative(bucket_dir).generic_string();
+        // Links are checked before anything follows them: one that leads out is refused, a
+        // folder link inside is not walked (the iterator does not follow folder links).
+        if (it->is_symlink(ec) && !inside(it->path())) {
+            if (rel.starts_with(prefix) || (rel + "/").starts_with(prefix)) {
+                out.prefix_exists = true;
+                out.refused.emplace_back(rel, "a symbolic link that leads outside the S3 folder");
+            }
+            continue;
+        }
         if (it->is_directory(ec)) {
             if ((rel + "/").starts_with(prefix)) out.prefix_exists = true;
             continue;
         }
         if (!rel.starts_with(prefix)) continue;
         out.prefix_exists = true;
-        if (it->is_symlink(ec) && !inside(it->path())) {
-            out.refused.emplace_back(rel, "a symbolic link that leads outside the S3 folder");
-            continue;
-        }
         if (!it->is_regular_file(ec)) continue;
         out.objects.push_back({rel, it->path(), static_cast<std::uint64_t>(it->file_size(ec))});
     }

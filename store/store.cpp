@@ -596,7 +596,7 @@ struct store::impl {
     statement count_datastores, count_jobs, count_rules, count_image_sets, user_tables;
     statement find_image_set_row, find_version, versions_of, image_sets_in, series_sets, upsert_image_set;
     statement insert_version, insert_frame, find_frame, set_image_set_tags, delete_frames_of, live_image_sets_in;
-    statement interrupted_jobs, copy_frame;
+    statement interrupted_jobs, copy_frame, set_version_properties;
     statement begin, commit, rollback;
 
     ~impl() {
@@ -707,6 +707,8 @@ struct store::impl {
              "INSERT OR REPLACE INTO image_frames (datastore_id, image_set_id, frame_id, content_type, bytes) "
              "SELECT datastore_id, ?2, frame_id, content_type, bytes FROM image_frames "
              "WHERE datastore_id = ?1 AND image_set_id = ?3 AND frame_id = ?4"},
+            {&set_version_properties,
+             "UPDATE image_set_versions SET properties = ?4 WHERE datastore_id = ?1 AND image_set_id = ?2 AND version = ?3"},
             {&set_image_set_tags, "UPDATE image_sets SET tags = ?3 WHERE datastore_id = ?1 AND image_set_id = ?2"},
             {&delete_frames_of, "DELETE FROM image_frames WHERE datastore_id = ?1 AND image_set_id = ?2"},
             {&live_image_sets_in, "SELECT count(*) FROM image_sets WHERE datastore_id = ?1 AND state != 'DELETED'"},
@@ -1539,8 +1541,34 @@ api::result<image_set> store::delete_image_set(const scope& who, std::string_vie
     image_set_write w;
     w.properties = props;
     w.metadata = metadata;
+    // Every version goes with the image set: each is then answered DELETED.
+    std::vector<image_set> older;
+    {
+        statement::use q(impl_->versions_of);
+        q.bind(0, datastore_id);
+        q.bind(1, image_set_id);
+        q.bind_int(2, static_cast<std::int64_t>(props.version));
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            auto v = image_set_from_properties(datastore_id, image_set_id, static_cast<std::uint64_t>(q.integer(0)), q.text(1));
+            if (!v) return v.err();
+            v.value().state = "DELETED";
+            v.value().workflow_status = "DELETED";
+            v.value().deleted_at = now;
+            older.push_back(std::move(v).value());
+        }
+        if (rc != SQLITE_DONE) return sqlite_failure(impl_->db, "SQLite");
+    }
     impl_->note_change();
     auto written = impl_->transaction([&]() -> api::status {
+        for (const auto& v : older) {
+            statement::use q(impl_->set_version_properties);
+            q.bind(0, datastore_id);
+            q.bind(1, image_set_id);
+            q.bind_int(2, static_cast<std::int64_t>(v.version));
+            q.bind(3, image_set_properties_json(v));
+            if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot delete image set " + std::string(image_set_id));
+        }
         if (auto s = image_set_access::write(*impl_, datastore_id, w); !s) return s;
         statement::use q(impl_->delete_frames_of);
         q.bind(0, datastore_id);
