@@ -328,6 +328,7 @@ store::image_set_write next_version(const store::image_set& current, std::string
     w.properties.workflow_status = std::string(workflow);
     w.properties.message.reset();
     w.properties.tags = dicom_tags_of(metadata);
+    w.grouping_key = grouping_key(w.properties.tags);  // a later import matches what the update made
     w.metadata = std::move(metadata);
     w.replaces = current.version;
     return w;
@@ -447,6 +448,7 @@ api::result<reply> copy_image_set(const call& c, api_context& ctx) {
         w.properties.forced = force;
         w.properties.is_primary = promote;
         w.properties.tags = dicom_tags_of(outcome.value().metadata);
+        w.grouping_key = grouping_key(w.properties.tags);
         w.metadata = std::move(outcome.value().metadata);
         w.copies_frames_of = src.image_set_id;
         w.copied_frame_ids = std::move(outcome.value().frame_ids);

@@ -110,6 +110,10 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
     auto doc = store::parse_fixture(req.body(), "(request body)", p.clock.now());
     if (!doc) return doc.err();
     const auto& d = doc.value();
+    if (!d.imports.empty()) {
+        return api::error::validation(d.imports.front().place +
+                                      ": \"imports\" run at start-up only; at run time, call StartDICOMImportJob");
+    }
     const auto loaded_datastores = d.datastores.size(), loaded_jobs = d.jobs.size(),
                loaded_rules = d.import_rules.size(), loaded_faults = d.faults.size(),
                loaded_credentials = d.credentials.size(), loaded_policies = d.policies.size();

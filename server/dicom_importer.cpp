@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <map>
@@ -43,14 +44,26 @@ struct scanned {
     std::variant<imaging::dicom_instance, imaging::import_refusal> outcome;
 };
 
-std::string grouping_key(const imaging::dicom_instance& i) {
+std::string key_of(std::initializer_list<std::string> parts) {
     std::string key;
-    for (const auto* part : {&i.patient_id, &i.study_instance_uid, &i.series_instance_uid, &i.study_date,
-                             &i.accession_number, &i.study_id, &i.series_number}) {
-        key += *part;
+    for (const auto& part : parts) {
+        key += trimmed(part);
         key += '\x1f';
     }
     return key;
+}
+
+// SeriesNumber is an IS: "1", " 1" and "01" are the same series number.
+std::string series_number_text(const std::string& text) {
+    const auto t = trimmed(text);
+    std::int64_t n = 0;
+    if (!t.empty() && std::from_chars(t.data(), t.data() + t.size(), n).ec == std::errc()) return std::to_string(n);
+    return t;
+}
+
+std::string grouping_key_of(const imaging::dicom_instance& i) {
+    return key_of({i.patient_id, i.study_instance_uid, i.series_instance_uid, i.study_date, i.accession_number,
+                   i.study_id, series_number_text(i.series_number)});
 }
 
 std::string json_text(const rapidjson::Value& v) {
@@ -105,6 +118,11 @@ std::string_view frame_content_type(std::string_view ts) {
     if (ts == "1.2.840.10008.1.2.4.112") return "image/jxl";
     if (ts == "1.2.840.10008.1.2.1") return "application/octet-stream";
     return "image/jph";  // 4.202, or missing
+}
+
+std::string grouping_key(const store::dicom_tags& t) {
+    return key_of({t.patient_id, t.study_instance_uid, t.series_instance_uid, t.study_date, t.accession_number, t.study_id,
+                   t.series_number ? std::to_string(*t.series_number) : std::string()});
 }
 
 store::dicom_tags dicom_tags_of(std::string_view metadata) {
@@ -164,6 +182,7 @@ dicom_importer::dicom_importer(store::store& data, store::s3_folder folder, cons
       limits_(limits), worker_([this] { run_queue(); }) {}
 
 dicom_importer::~dicom_importer() {
+    stop_now_ = true;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -242,9 +261,10 @@ void dicom_importer::run(const store::import_job& job) {
     // Decode on the workers; each takes the next file until none is left.
     std::vector<scanned> results(objects.size());
     std::atomic<std::size_t> next{0};
-    const auto work = [&] {
-        for (std::size_t i = next++; i < objects.size(); i = next++) {
+    const auto work = [&]() noexcept {
+        for (std::size_t i = next++; i < objects.size() && !stop_now_; i = next++) {
             results[i].object = &objects[i];
+            try {
             if (objects[i].size > limits_.max_file_bytes) {
                 results[i].outcome = imaging::import_refusal{"ValidationException", "The file is larger than the " +
                                                              std::to_string(limits_.max_file_bytes) + " bytes one file may have"};
@@ -258,15 +278,30 @@ void dicom_importer::run(const store::import_job& job) {
             const auto& b = bytes.value();
             results[i].outcome = imaging::read_instance(
                 std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()));
+            } catch (const std::exception& e) {  // bad_alloc on a huge file: that file fails, not the server
+                results[i].outcome = imaging::import_refusal{"InternalServerException",
+                                                             std::string("The file cannot be read: ") + e.what()};
+            }
         }
     };
     {
-        std::vector<std::thread> workers;
+        // Joined however this block is left, so no thread outlives the results it writes.
+        struct joined_threads {
+            std::vector<std::thread> threads;
+            ~joined_threads() {
+                for (auto& t : threads) t.join();
+            }
+        } workers;
         const unsigned n = std::min<unsigned>(threads_, static_cast<unsigned>(std::max<std::size_t>(1, objects.size())));
-        for (unsigned t = 1; t < n; ++t) workers.emplace_back(work);
+        try {
+            for (unsigned t = 1; t < n; ++t) workers.threads.emplace_back(work);
+        } catch (const std::system_error&) {
+            // Fewer threads than asked: the ones started (and this one) share the files.
+        }
         work();
-        for (auto& w : workers) w.join();
     }
+    // The server is stopping: nothing of this job is stored (a restart on --db reports it FAILED).
+    if (stop_now_) return;
 
 
     std::string failures, successes, warnings;
@@ -286,7 +321,7 @@ void dicom_importer::run(const store::import_job& job) {
             continue;
         }
         auto& instance = std::get<imaging::dicom_instance>(r.outcome);
-        const auto key = grouping_key(instance);
+        const auto key = grouping_key_of(instance);
         auto& members = groups[key];
         if (members.empty()) order.push_back(key);
         group_of[&r] = key;
@@ -304,9 +339,12 @@ void dicom_importer::run(const store::import_job& job) {
     };
     std::vector<summary> summaries;
     std::map<std::string, std::size_t> summary_of;  // grouping key -> summaries index
-    for (const auto& key : order) {
-        auto& members = groups[key];
+    for (const auto& group : order) {
+        auto& members = groups[group];
         const auto& first = *members.front().second;
+        // Matched as stored: the key of the group's metadata, the same function an update uses.
+        const std::array<const imaging::dicom_instance*, 1> one{&first};
+        const auto key = grouping_key(dicom_tags_of(imaging::image_set_metadata(job.datastore_id, "", one)));
         auto existing = data_.image_sets_of_series(job.datastore_id, first.series_instance_uid);
         if (!existing) return fail("The store could not be read: " + existing.err().message());
         const store::store::series_match* joins = nullptr;
@@ -314,6 +352,13 @@ void dicom_importer::run(const store::import_job& job) {
         for (const auto& e : existing.value()) {
             if (e.grouping_key == key && e.properties.is_primary) joins = &e;
             if (e.properties.is_primary && e.grouping_key != key) conflicting = true;
+        }
+        // A group of this job that came first with the same series and other values is primary.
+        for (const auto& planned : writes) {
+            if (planned.properties.is_primary && planned.properties.tags.series_instance_uid == first.series_instance_uid &&
+                planned.grouping_key != key) {
+                conflicting = true;
+            }
         }
         store::image_set_write w;
         w.grouping_key = key;
@@ -348,7 +393,7 @@ void dicom_importer::run(const store::import_job& job) {
         }
         w.properties.tags = dicom_tags_of(w.metadata);
         summaries.push_back({w.properties.image_set_id, members.size(), w.properties.version, w.properties.is_primary});
-        summary_of[key] = summaries.size() - 1;
+        summary_of[group] = summaries.size() - 1;
         writes.push_back(std::move(w));
     }
     std::uint64_t imported = 0;

@@ -21,6 +21,7 @@
 // Thread safety: start() may be called from any thread. The destructor waits for running jobs.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -72,11 +73,16 @@ private:
     std::deque<store::import_job> queue_;
     bool busy_ = false;
     bool stopping_ = false;
+    std::atomic<bool> stop_now_{false};  // set by the destructor: a running job gives up between files
     std::thread worker_;
 };
 
 // The search attributes of a metadata document (JSON text): DICOMTags of SearchImageSets.
 store::dicom_tags dicom_tags_of(std::string_view metadata);
+
+// What an import matches an image set by: its PatientID, StudyInstanceUID, SeriesInstanceUID,
+// StudyDate, AccessionNumber, StudyID and SeriesNumber (as a number), trimmed.
+std::string grouping_key(const store::dicom_tags& tags);
 
 // GetImageFrame's Content-Type for frames stored in `transfer_syntax` (the model's table).
 std::string_view frame_content_type(std::string_view transfer_syntax);

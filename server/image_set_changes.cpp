@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "api/json_validation.hpp"
 #include "api/shapes.hpp"
 
 namespace hil::server {
@@ -44,8 +45,9 @@ api::error invalid(std::string_view member, std::string_view why) {
 
 api::result<rapidjson::Document> parse(std::string_view text, std::string_view member) {
     rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject()) return invalid(member, "is not a JSON object");
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) return invalid(member, "is not a JSON object in UTF-8");
+    if (api::find_lone_surrogate(doc)) return invalid(member, "holds a lone UTF-16 surrogate");
     return doc;
 }
 

@@ -47,7 +47,8 @@ std::int64_t study_moment(std::string_view date, std::string_view time) {
 
 // One SearchByAttributeValue (a validated union: exactly one member).
 std::pair<attribute, image_set_query::bound> read_value(const rapidjson::Value& v) {
-    const auto member = v.MemberBegin();
+    auto member = v.MemberBegin();  // the union's one member set: nulls count as absent
+    while (member != v.MemberEnd() && member->value.IsNull()) ++member;
     const auto name = text_of(member->name);
     const auto& value = member->value;
     attribute on = attribute::patient_id;

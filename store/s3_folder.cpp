@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <system_error>
 
 #include <fcntl.h>
@@ -136,15 +137,26 @@ api::status s3_folder::write(std::string_view s3_uri, std::string_view bytes) co
     fs::create_directories(target.value().parent_path(), ec);
     if (ec) return api::error::internal("cannot make the folder for " + target.value().string() + ": " + ec.message());
     if (!inside(target.value().parent_path())) return outside(s3_uri, "it leads outside the S3 folder");
-    const fs::path temporary = target.value().string() + ".hil-tmp-" + std::to_string(::getpid());
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) {
-            fs::remove(temporary, ec);
-            return api::error::internal("cannot write " + target.value().string());
-        }
+    // A fresh name, created exclusively and never through a link: a link planted where the
+    // temporary file goes cannot redirect the write.
+    std::random_device entropy;
+    fs::path temporary;
+    int fd = -1;
+    for (int attempt = 0; attempt < 8 && fd < 0; ++attempt) {
+        temporary = target.value().string() + ".hil-tmp-" + std::to_string(entropy()) + std::to_string(entropy());
+        fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    }
+    if (fd < 0) return api::error::internal("cannot write " + target.value().string());
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        const auto n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n <= 0) break;
+        written += static_cast<std::size_t>(n);
+    }
+    const bool closed = ::close(fd) == 0;
+    if (written != bytes.size() || !closed) {
+        fs::remove(temporary, ec);
+        return api::error::internal("cannot write " + target.value().string());
     }
     fs::rename(temporary, target.value(), ec);
     if (ec) {

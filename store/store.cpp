@@ -1511,7 +1511,9 @@ api::status store::write_image_sets(std::string_view datastore_id, const std::ve
                 statement::use q(impl_->find_image_set_row);
                 q.bind(0, datastore_id);
                 q.bind(1, w.properties.image_set_id);
-                if (q.step() != SQLITE_ROW || static_cast<std::uint64_t>(q.integer(0)) != *w.replaces) {
+                // A deletion keeps the version number, so the state is checked too.
+                if (q.step() != SQLITE_ROW || static_cast<std::uint64_t>(q.integer(0)) != *w.replaces ||
+                    q.text(2) != "ACTIVE") {
                     return api::error::conflict("Image set " + w.properties.image_set_id +
                                                 " changed while this change was made; its latest version is not " +
                                                 std::to_string(*w.replaces));

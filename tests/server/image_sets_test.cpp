@@ -980,5 +980,22 @@ TEST_CASE("A conflicting series (same SeriesInstanceUID, other PatientID) become
     CHECK(ids_in(others, "imageSetsMetadataSummaries", "imageSetId") == std::vector<std::string>{conflict});
 }
 
+TEST_CASE("Within one job, the second group of a series with other values is the non-primary one") {
+    if (!samples_present({"CT_small.dcm"})) return;
+    const auto other = ct_of_other_patient();
+    if (!other) return;
+    s3_world w;
+    w.copy_sample("CT_small.dcm", "in-bucket/both/a.dcm");
+    write_file(w.object("in-bucket/both/b.dcm"), *other);
+    const auto ds = active_datastore(w.s, "images");
+    const auto end = completed_import(w, ds, "s3://in-bucket/both/");
+    const auto manifest = manifest_of(w, end);
+    REQUIRE(num(manifest, "/jobSummary/numberOfGeneratedImageSets") == 2);
+    CHECK(flag(manifest, "/jobSummary/imageSetsSummary/0/isPrimary"));
+    CHECK_FALSE(flag(manifest, "/jobSummary/imageSetsSummary/1/isPrimary"));
+    const auto non_primary = str(manifest, "/jobSummary/imageSetsSummary/1/imageSetId");
+    CHECK(str(metadata_of(w, ds, non_primary), "/Patient/DICOM/PatientID") == "9XX9");
+}
+
 }  // namespace
 }  // namespace hil::test
