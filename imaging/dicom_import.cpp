@@ -236,7 +236,7 @@ std::variant<dicom_instance, import_refusal> read_checked(std::span<const std::u
         if (binary) {
             std::size_t set_bits = 0;
             const std::size_t bit_count = f.pixels.sample_count();
-            for (std::size_t i = 0; i < bit_count; ++i) set_bits += (f.pixels.pixels[i / 8] >> (i % 8)) & 1u;
+            for (std::size_t i = 0; i < bit_count; ++i) set_bits += (static_cast<unsigned>(f.pixels.pixels[i / 8]) >> (i % 8)) & 1u;
             out.min_value = set_bits == bit_count ? 1 : 0;
             out.max_value = set_bits > 0 ? 1 : 0;
             out.codestream = std::move(f.pixels.pixels);
