@@ -3,12 +3,15 @@
 
 For each sample file: imaging_dump writes our stored HTJ2K frames; ojph_expand (openjph-tools)
 decodes them; pydicom (Debian's, with numpy) decodes the original file. The two pixel buffers
-must be equal byte for byte, and zlib.crc32 of pydicom's pixels must be our checksum.
+must be equal byte for byte, and zlib.crc32 of pydicom's pixels must be our checksum. And the
+metadata: every top-level element pydicom reads (text, numbers, UIDs, dates; not sequences,
+binary or private ones) is in our document at one of its levels, with the same value.
 
 usage: imaging_crosscheck.py --dump PATH/TO/imaging_dump [--files DIR]
 Exit status: 0 all equal, 1 a mismatch, 77 skipped (a tool or module is missing).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -61,6 +64,50 @@ def expanded_pixels(ojph_expand, codestream, work, colour):
     return body
 
 
+TEXT_VRS = {"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"}
+NUMBER_VRS = {"US", "UL", "SS", "SL", "FL", "FD", "IS", "DS"}
+
+
+def metadata_mismatches(ds, document):
+    """The elements of `ds` whose value our metadata document does not carry, as messages."""
+    levels = [document["Patient"]["DICOM"], document["Study"]["DICOM"]]
+    for series in document["Study"]["Series"].values():
+        levels.append(series["DICOM"])
+        for instance in series["Instances"].values():
+            levels.append(instance["DICOM"])
+    ours = {}
+    for level in levels:
+        ours.update(level)
+    problems, compared = [], 0
+    for elem in ds:
+        if elem.tag.is_private or elem.VR not in TEXT_VRS | NUMBER_VRS or not elem.keyword:
+            continue
+        if elem.keyword in ("PixelData",):
+            continue
+        compared += 1
+        if elem.keyword not in ours:
+            problems.append(f"{elem.keyword} missing")
+            continue
+        theirs = elem.value
+        mine = ours[elem.keyword]
+        values = list(theirs) if isinstance(theirs, (list, pydicom.multival.MultiValue)) else [theirs]
+        mine_values = mine if isinstance(mine, list) else [mine]
+        if elem.VM == 0 or theirs in (None, ""):
+            if mine not in (None, "", []):
+                problems.append(f"{elem.keyword}: empty in the file, {mine!r} in ours")
+            continue
+        if len(values) != len(mine_values):
+            problems.append(f"{elem.keyword}: {len(values)} values in the file, {len(mine_values)} in ours")
+            continue
+        for a, b in zip(values, mine_values):
+            if elem.VR in NUMBER_VRS:
+                if b is None or abs(float(a) - float(b)) > 1e-9 * max(1.0, abs(float(a))):
+                    problems.append(f"{elem.keyword}: {a!r} in the file, {b!r} in ours")
+            elif str(a).strip() != str(b).strip():
+                problems.append(f"{elem.keyword}: {str(a)!r} in the file, {b!r} in ours")
+    return compared, problems
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dump", required=True)
@@ -98,6 +145,13 @@ def main():
                 print(f"{name}: {len(lines)} frames stored, pydicom sees {frames}")
                 failures += 1
                 continue
+            with open(os.path.join(work, "metadata.json")) as f:
+                compared, problems = metadata_mismatches(ds, json.load(f))
+            if problems:
+                print(f"{name}: metadata differs from pydicom's reading: {problems[:5]}")
+                failures += 1
+            else:
+                print(f"{name}: {compared} elements equal to pydicom's reading")
             for index, width, height, checksum, _syntax in lines:
                 expected = array[int(index)].astype(dtype).tobytes()
                 got = expanded_pixels(ojph_expand, os.path.join(work, f"frame_{index}.j2c"), work, samples == 3)
