@@ -113,6 +113,8 @@ CREATE INDEX IF NOT EXISTS datastores_by_token ON datastores (client_token) WHER
 CREATE INDEX IF NOT EXISTS import_jobs_by_order ON import_jobs (datastore_id, list_order, job_id);
 CREATE INDEX IF NOT EXISTS import_jobs_by_token ON import_jobs (datastore_id, client_token) WHERE client_token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS image_sets_by_series ON image_sets (datastore_id, series_uid);
+-- The start-up check for imports a stop interrupted reads this, not every job of a big store.
+CREATE INDEX IF NOT EXISTS import_jobs_reading_files ON import_jobs (job_status) WHERE reads_files = 1;
 )sql";
 
 // A version 1 database gains the version 2 columns; its baseline twins go.
