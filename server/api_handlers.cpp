@@ -223,14 +223,17 @@ api::result<reply> untag_resource(const call& c, api_context& ctx) {
 
 // --- image sets ---
 
-std::optional<std::uint64_t> version_asked(const call& c, std::string_view member) {
-    const auto v = c.query(member);
-    if (!v) return std::nullopt;
+// A validated ImageSetExternalVersionId (\d+) as a number; one too big to be stored is a
+// version that is never found.
+std::optional<std::uint64_t> version_number(std::optional<std::string_view> text) {
+    if (!text) return std::nullopt;
     std::uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (ec != std::errc() || end != v->data() + v->size()) return std::numeric_limits<std::uint64_t>::max();  // never stored
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size()) return std::numeric_limits<std::uint64_t>::max();
     return n;
 }
+
+std::optional<std::uint64_t> version_asked(const call& c, std::string_view member) { return version_number(c.query(member)); }
 
 api::result<reply> get_image_set(const call& c, api_context& ctx) {
     auto found = ctx.data.find_image_set(c.scope, c.label("datastoreId"), c.label("imageSetId"), version_asked(c, "versionId"));
@@ -343,9 +346,7 @@ api::result<reply> update_image_set_metadata(const call& c, api_context& ctx) {
     std::string metadata;
     std::vector<store::image_set_write> writes;
     if (const auto revert = json_string_at(c.payload(), {"revertToVersionId"})) {
-        std::uint64_t v = 0;
-        std::from_chars(revert->data(), revert->data() + revert->size(), v);
-        auto old = ctx.data.image_set_metadata(c.scope, datastore_id, i.image_set_id, v);
+        auto old = ctx.data.image_set_metadata(c.scope, datastore_id, i.image_set_id, version_number(*revert));
         if (!old) return old.err();
         metadata = std::move(old).value();
     } else {
@@ -398,12 +399,8 @@ api::result<reply> copy_image_set(const call& c, api_context& ctx) {
     const bool force = query_flag(c, "force");
     const bool promote = query_flag(c, "promoteToPrimary");
     const auto* info = c.payload();
-    const auto number = [](const std::optional<std::string>& text) -> std::optional<std::uint64_t> {
-        if (!text) return std::nullopt;
-        std::uint64_t v = 0;
-        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-        if (ec != std::errc() || end != text->data() + text->size()) return std::numeric_limits<std::uint64_t>::max();
-        return v;
+    const auto number = [](const std::optional<std::string>& text) {
+        return version_number(text ? std::optional<std::string_view>(*text) : std::nullopt);
     };
     auto source = changeable_image_set(c, ctx, c.label("sourceImageSetId"),
                                        number(json_string_at(info, {"sourceImageSet", "latestVersionId"})));

@@ -20,16 +20,22 @@ namespace {
 
 std::string_view text_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
-std::string string_member(const rapidjson::Value& object, const char* level, const char* key) {
-    const auto l = object.FindMember(level);
-    if (l == object.MemberEnd() || !l->value.IsObject()) return {};
-    const auto dicom = l->value.FindMember("DICOM");
-    if (dicom == l->value.MemberEnd() || !dicom->value.IsObject()) return {};
+// An element of a level's DICOM object as text: a string, the first of several, or a number.
+std::string element_text(const rapidjson::Value& level, const char* key) {
+    const auto dicom = level.FindMember("DICOM");
+    if (dicom == level.MemberEnd() || !dicom->value.IsObject()) return {};
     const auto v = dicom->value.FindMember(key);
     if (v == dicom->value.MemberEnd()) return {};
     if (v->value.IsString()) return std::string(text_of(v->value));
     if (v->value.IsArray() && !v->value.Empty() && v->value[0].IsString()) return std::string(text_of(v->value[0]));
+    if (v->value.IsInt64()) return std::to_string(v->value.GetInt64());
     return {};
+}
+
+std::string string_member(const rapidjson::Value& object, const char* level, const char* key) {
+    const auto l = object.FindMember(level);
+    if (l == object.MemberEnd() || !l->value.IsObject()) return {};
+    return element_text(l->value, key);
 }
 
 std::string trimmed(std::string s) {
@@ -151,26 +157,14 @@ store::dicom_tags dicom_tags_of(std::string_view metadata) {
         }
     }
     if (series->value.MemberCount() > 0) {
-        rapidjson::Value holder(rapidjson::kObjectType);
         const auto& first = series->value.MemberBegin()->value;
-        const auto dicom = first.FindMember("DICOM");
-        if (dicom != first.MemberEnd() && dicom->value.IsObject()) {
-            const auto get = [&](const char* key) -> std::string {
-                const auto v = dicom->value.FindMember(key);
-                if (v == dicom->value.MemberEnd()) return {};
-                if (v->value.IsString()) return std::string(text_of(v->value));
-                if (v->value.IsArray() && !v->value.Empty() && v->value[0].IsString()) return std::string(text_of(v->value[0]));
-                if (v->value.IsInt64()) return std::to_string(v->value.GetInt64());
-                return {};
-            };
-            t.series_instance_uid = get("SeriesInstanceUID");
-            t.series_modality = get("Modality");
-            t.series_body_part = get("BodyPartExamined");
-            const auto number = trimmed(get("SeriesNumber"));
-            std::int64_t n = 0;
-            if (!number.empty() && std::from_chars(number.data(), number.data() + number.size(), n).ec == std::errc()) {
-                t.series_number = n;
-            }
+        t.series_instance_uid = element_text(first, "SeriesInstanceUID");
+        t.series_modality = element_text(first, "Modality");
+        t.series_body_part = element_text(first, "BodyPartExamined");
+        const auto number = trimmed(element_text(first, "SeriesNumber"));
+        std::int64_t n = 0;
+        if (!number.empty() && std::from_chars(number.data(), number.data() + number.size(), n).ec == std::errc()) {
+            t.series_number = n;
         }
     }
     return t;

@@ -999,3 +999,33 @@ TEST_CASE("Within one job, the second group of a series with other values is the
 
 }  // namespace
 }  // namespace hil::test
+
+namespace hil::test {
+namespace {
+
+TEST_CASE("Fixture imports run before the server listens, and reset keeps what they made") {
+    if (!samples_present({"CT_small.dcm"})) return;
+    temp_path dir{"hil-s3"};
+    write_file(dir.path() / "seed-input" / "ct" / "ct.dcm", *file_bytes(k_test_files / "CT_small.dcm"));
+    const std::string ds(32, 'a');
+    cp_server s{s3_config(dir), R"({"region": "*", "datastores": [{"datastoreId": ")" + ds +
+                                    R"(", "datastoreName": "seeded", "datastoreStatus": "ACTIVE"}],
+        "imports": [{"datastoreId": ")" + ds + R"(", "inputS3Uri": "s3://seed-input/ct/", "outputS3Uri": "s3://seed-output/"}]})"};
+    // No polling: the image set is there at the first call.
+    const auto found = s.post(search_target(ds), "");
+    REQUIRE(found.result_int() == 200);
+    CHECK(body_of(found)["imageSetsMetadataSummaries"].Size() == 1);
+    const auto jobs = body_of(s.get("/listDICOMImportJobs/datastore/" + ds));
+    REQUIRE(jobs["jobSummaries"].Size() == 1);
+    CHECK(str(jobs["jobSummaries"][0], "/jobStatus") == "COMPLETED");
+    CHECK(fs::exists(dir.path() / "seed-output"));
+    REQUIRE(s.post("/_emulator/reset", "").result_int() == 200);
+    CHECK(body_of(s.post(search_target(ds), ""))["imageSetsMetadataSummaries"].Size() == 1);
+    // At run time, imports are refused: StartDICOMImportJob is the way.
+    const auto refused = s.post("/_emulator/fixtures", R"({"imports": [{"datastoreId": ")" + ds +
+                                                           R"(", "inputS3Uri": "s3://seed-input/ct/", "outputS3Uri": "s3://seed-output/"}]})");
+    CHECK(refused.result_int() == 400);
+}
+
+}  // namespace
+}  // namespace hil::test

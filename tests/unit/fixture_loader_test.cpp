@@ -529,3 +529,20 @@ TEST_CASE("apply_fixtures refuses a policy id used twice, changing nothing") {
     CHECK(st.err().message() == "fixture b.json: /policies/0/id: policy id p is already used by a.json /policies/0");
     CHECK(access.empty());
 }
+
+TEST_CASE("imports[] are read with their defaults and refused with the place and reason") {
+    const auto r = parse_fixture(R"({"accountId": "111122223333", "imports": [{"datastoreId": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "inputS3Uri": "s3://input/ct/", "outputS3Uri": "s3://output/"}]})", "t.json");
+    REQUIRE(r.ok());
+    REQUIRE(r.value().imports.size() == 1);
+    const auto& seed = r.value().imports[0];
+    CHECK(seed.place == "fixture t.json: /imports/0");
+    CHECK(seed.job.reads_files);
+    CHECK(seed.job.input_s3_uri == "s3://input/ct/");
+    CHECK(seed.job.job_name.empty());  // named by its id when it runs
+    CHECK(seed.job.data_access_role_arn == "arn:aws:iam::111122223333:role/healthimaging-local-seed");
+    CHECK(failure(R"({"imports": [{"datastoreId": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "outputS3Uri": "s3://output/"}]})")
+              .find("/imports/0/inputS3Uri") != std::string::npos);
+    CHECK(failure(R"({"imports": [{"datastoreId": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "inputS3Uri": "s3://input/",
+        "outputS3Uri": "s3://output/", "clientToken": "x"}]})").find("/imports/0/clientToken: unknown member") != std::string::npos);
+}
