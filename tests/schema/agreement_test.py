@@ -12,7 +12,8 @@ Corpus:
   - tests/schema/invalid/: one refusal each that the schema can express; `expected.tsv` names the
     place the loader must report, and the schema must report an error at or around the same place;
   - generated: every operation with every error and every label in a fault rule, and an unknown
-    member in every kind of object, whose "expected one of" list must be the schema's members;
+    member in every kind of object, whose "expected one of" list must be the schema's members (and
+    likewise the loader's lists of operations and errors, the schema's enums);
   - tests/schema/loader-only/: what only the loader checks (cross-references, duplicates across
     files, order of two times, ...): the schema accepts these and the loader refuses them.
 
@@ -300,8 +301,11 @@ def operation_table():
                               data=json.dumps({"faults": [{"operation": op, label: value, "delayMs": 1}]}).encode()))
     for e in errors + ["NoSuchException", "UnknownOperationException"]:
         cases.append(Case(f"generated: any operation with {e}", data=json.dumps({"faults": [{"error": e}]}).encode()))
+    # The loader lists what it knows when it refuses a name: those lists must be the schema's enums.
+    cases[-1].listed = (r"is not an error of the API \(([^)]*)\)", errors)
     cases.append(Case("generated: a byte-order mark first", data=b"\xef\xbb\xbf" + json.dumps({"faults": [{"delayMs": 1}]}).encode(), want=True))
     cases.append(Case("generated: an unknown operation", data=b'{"faults": [{"operation": "Nope", "delayMs": 1}]}'))
+    cases[-1].listed = (r"is not an operation this emulator serves \(([^)]*)\)", ops)
     return cases
 
 
@@ -385,6 +389,11 @@ def judge(case, loader, schema):
             problems.append(f"the loader refused it elsewhere than {case.place}")
         if not any(case.schema_place.startswith(p) or p.startswith(case.schema_place) for p in s_places):
             problems.append(f"the schema refused it elsewhere than {case.schema_place}: {s_places}")
+    listed = getattr(case, "listed", None)
+    if listed is not None:
+        m = re.search(listed[0], l_msg)
+        if not m or sorted(m.group(1).split(", ")) != sorted(listed[1]):
+            problems.append(f"the loader's list ({m and m.group(1)}) is not the schema's enum ({', '.join(listed[1])})")
     members = getattr(case, "members", None)
     if members is not None:
         m = re.search(r"expected one of: ([^)]*)\)", l_msg)
