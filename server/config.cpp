@@ -217,6 +217,9 @@ std::string usage_text() {
     out +=
         "  --probe                      ask the server at --host/--port for /_emulator/health; exit 0 if ready\n"
         "                               (the Docker HEALTHCHECK; 0.0.0.0 probes 127.0.0.1)\n"
+        "  --check-fixtures             load the --fixtures as start-up would, without listening: exit 0\n"
+        "                               silently if accepted, else print the error and exit 1 (imports\n"
+        "                               are checked, not run; --db is not opened)\n"
         "  -h, --help                   show this help and exit\n"
         "  --version                    print the version and exit\n\n"
         "It prints 'listening on http://HOST:PORT' once the fixtures are loaded and it accepts\n"
@@ -239,6 +242,7 @@ config_outcome parse_config(int argc, const char* const* argv, env_lookup env) {
             if (a == "-h" || a == "--help") { out.action = config_action::help; return out; }
             if (a == "--version") { out.action = config_action::version; return out; }
             if (a == "--probe") { out.action = config_action::probe; continue; }
+            if (a == "--check-fixtures") { out.action = config_action::check; continue; }
             std::string_view value;
             bool has_inline = false;
             if (const auto eq = a.find('='); a.substr(0, 2) == "--" && eq != std::string_view::npos) {
@@ -264,6 +268,9 @@ config_outcome parse_config(int argc, const char* const* argv, env_lookup env) {
                 fixtures_from_flags = true;
             }
             def->apply(out.cfg, a, value);
+        }
+        if (out.action == config_action::check && out.cfg.fixture_paths.empty()) {
+            throw flag_error{"--check-fixtures: needs --fixtures PATH (or HIL_FIXTURES): the files to check"};
         }
     } catch (const flag_error& e) {
         out.action = config_action::fail;

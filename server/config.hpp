@@ -34,7 +34,8 @@ struct config {
     static store::lifecycle_policy default_lifecycle();
 };
 
-enum class config_action { run, help, version, probe, fail };
+// check: load the fixtures as start-up would, report, and exit without listening (--check-fixtures).
+enum class config_action { run, help, version, probe, check, fail };
 
 struct config_outcome {
     config_action action = config_action::run;

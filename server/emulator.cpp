@@ -11,19 +11,20 @@ namespace hil::server {
 
 namespace {
 
-// With a local S3 folder, jobs read their files and end when the import does, not by polls.
-store::lifecycle_policy lifecycle_for(const config& cfg) {
+// With a local S3 folder, jobs read their files and end when the import does, not by polls. A
+// check of the fixtures has no folder but starts their imports as if it had one.
+store::lifecycle_policy lifecycle_for(const config& cfg, bool reads_files) {
     auto policy = cfg.lifecycle;
-    if (!cfg.s3_dir.empty()) policy.import_job.clear();
+    if (reads_files) policy.import_job.clear();
     return policy;
 }
 
 }  // namespace
 
 emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data,
-                   std::optional<store::s3_folder> folder)
+                   std::optional<store::s3_folder> folder, seeding imports)
     : store_(std::move(data)),
-      lifecycle_(lifecycle_for(cfg)),
+      lifecycle_(lifecycle_for(cfg, folder.has_value() || imports == seeding::check_imports)),
       importer_(folder ? std::make_unique<dicom_importer>(*store_, std::move(*folder), clock, resource_ids_, log,
                                                           cfg.import_threads ? cfg.import_threads
                                                                              : std::max(1u, std::thread::hardware_concurrency()))
@@ -39,6 +40,20 @@ emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std:
 }
 
 api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const api::clock& clock, logger& log) {
+    return create(cfg, clock, log, seeding::run_imports);
+}
+
+api::status emulator::check_fixtures(const config& cfg, const api::clock& clock, logger& log) {
+    config scratch = cfg;
+    scratch.db_path.clear();  // a check never writes the real database
+    scratch.s3_dir.clear();   // nor reads the S3 folder: imports are checked, not run
+    auto checked = create(scratch, clock, log, seeding::check_imports);
+    if (!checked) return checked.err();
+    return api::ok_status();
+}
+
+api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const api::clock& clock, logger& log,
+                                                        seeding imports_how) {
     auto data = store::store::open(cfg.db_path);
     if (!data) return data.err();
     std::optional<store::s3_folder> folder;
@@ -69,12 +84,12 @@ api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const
     for (auto& d : docs) {
         for (auto& i : d.imports) imports.push_back(std::move(i));
     }
-    if (!imports.empty() && cfg.s3_dir.empty()) {
+    if (!imports.empty() && cfg.s3_dir.empty() && imports_how == seeding::run_imports) {
         return api::error::validation(imports.front().place + ": \"imports\" read files, so they need --s3-dir");
     }
-    std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value(), std::move(folder)));
+    std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value(), std::move(folder), imports_how));
     if (auto s = store::apply_fixtures(std::move(docs), {*e->store_, e->faults_, e->access_}); !s) return s.err();
-    if (auto s = e->run_seeded_imports(std::move(imports), clock); !s) return s.err();
+    if (auto s = e->run_seeded_imports(std::move(imports), clock, imports_how); !s) return s.err();
     // What POST /_emulator/reset returns to.
     if (auto s = e->store_->mark_baseline(clock.now()); !s) return s.err();
     e->plane_.startup_faults = e->faults_.list();
@@ -83,7 +98,7 @@ api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const
     return e;
 }
 
-api::status emulator::run_seeded_imports(std::vector<store::seeded_import> imports, const api::clock& clock) {
+api::status emulator::run_seeded_imports(std::vector<store::seeded_import> imports, const api::clock& clock, seeding how) {
     struct running {
         store::import_job job;
         store::scope who;
@@ -103,6 +118,7 @@ api::status emulator::run_seeded_imports(std::vector<store::seeded_import> impor
             return api::error::validation(seed.place + ": an import rule or the datastore's importProgression scripts this "
                                           "job's end, so it would read no files");
         }
+        if (how == seeding::check_imports) continue;
         importer_->start(job.value());
         started.push_back({job.value(), who, std::move(seed.place)});
     }

@@ -30,6 +30,11 @@ public:
     // cfg.empty is false), all or nothing. Errors name the file, place and reason, or the
     // database and cause. REQUIRES: `clock` and `log` outlive the emulator.
     static api::result<std::unique_ptr<emulator>> create(const config& cfg, const api::clock& clock, logger& log);
+    // What create() would say of cfg's fixtures, without keeping anything: they are loaded into
+    // a scratch in-memory store (never cfg.db_path) and their "imports" are checked up to the
+    // point of reading files (datastore, role, scripted end) but not run, so neither --s3-dir
+    // nor its files are needed. The errors are create()'s.
+    static api::status check_fixtures(const config& cfg, const api::clock& clock, logger& log);
 
     api::result<tcp::endpoint> listen() { return server_.listen(); }
     void stop_on_signals() { server_.stop_on_signals(); }
@@ -43,11 +48,17 @@ public:
     request_journal& journal() { return journal_; }
 
 private:
+    // Whether start-up runs the fixtures' imports or only checks that they could start.
+    enum class seeding { run_imports, check_imports };
+
     emulator(const config& cfg, const api::clock& clock, logger& log, std::unique_ptr<store::store> data,
-             std::optional<store::s3_folder> folder);
-    // Runs the fixtures' "imports" to their end before the server listens. Error: the first one
-    // that cannot start or ends FAILED, named by its fixture place.
-    api::status run_seeded_imports(std::vector<store::seeded_import> imports, const api::clock& clock);
+             std::optional<store::s3_folder> folder, seeding imports);
+    static api::result<std::unique_ptr<emulator>> create(const config& cfg, const api::clock& clock, logger& log,
+                                                         seeding imports);
+    // Runs the fixtures' "imports" to their end before the server listens (or, checking, starts
+    // each job in the store without reading its files). Error: the first one that cannot start
+    // or ends FAILED, named by its fixture place.
+    api::status run_seeded_imports(std::vector<store::seeded_import> imports, const api::clock& clock, seeding how);
 
     std::unique_ptr<store::store> store_;
     store::fault_rules faults_;

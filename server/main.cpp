@@ -26,6 +26,15 @@ int main(int argc, char** argv) {
             (rc == 0 ? std::cout : std::cerr) << said << "\n";
             return rc;
         }
+        case config_action::check: {
+            logger quiet(log_level::error);
+            hil::api::system_clock clock;
+            if (auto checked = emulator::check_fixtures(parsed.cfg, clock, quiet); !checked) {
+                std::cerr << "healthimaging-local: " << checked.err().message() << "\n";
+                return 1;
+            }
+            return 0;
+        }
         case config_action::run:
             break;
     }

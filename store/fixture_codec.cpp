@@ -56,6 +56,7 @@ tag_map read_tags(const object_reader& r, std::string_view member) {
     for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
         const std::string key(it->name.GetString(), it->name.GetStringLength());
         const std::string where = r.at(member) + "/" + api::display_value(key);  // clipped: the key is the input's
+        if (tags.count(key)) fail(where, "member given twice");
         if (!it->value.IsString()) fail(where, "must be a string, not " + type_name(it->value));
         const std::string value(it->value.GetString(), it->value.GetStringLength());
         if (const auto k = api::violations(api::tag_key_shape, key); !k.empty()) {
@@ -77,6 +78,8 @@ tag_map read_tags(const object_reader& r, std::string_view member) {
 std::optional<std::string> read_api_value(const object_reader& r, std::string_view member, const api::shape& type) {
     const json* v = r.find(member);
     if (!v) return std::nullopt;
+    // The API ignores members the shape does not name, but a name given twice is ambiguous.
+    if (const auto twice = find_repeated_member(*v)) fail(r.at(member) + *twice, "member given twice");
     api::validation_report report;
     if (auto s = api::check_json_value(member, type, *v, report); !s) fail(r.at(member), s.err().message());
     if (!report.empty()) fail(r.at(member), report.message());
@@ -303,7 +306,7 @@ import_rule read_import_rule(const json& v, const place& pointer) {
     const object_reader r(v, pointer, {"inputS3UriPrefix", "datastoreId", "jobStatus", "message"});
     import_rule rule;
     rule.input_prefix = r.required_string("inputS3UriPrefix");
-    if (!rule.input_prefix.starts_with("s3://") || rule.input_prefix.size() > 1024) {
+    if (!rule.input_prefix.starts_with("s3://") || api::utf8_length(rule.input_prefix) > 1024) {
         fail(r.at("inputS3UriPrefix"), "must be the start of an S3 URI (s3://bucket/...), at most 1024 characters");
     }
     rule.datastore_id = r.optional("datastoreId", api::datastore_id_shape);
@@ -457,15 +460,15 @@ credential read_credential(const json& v, const place& pointer) {
         fail(r.at("accessKeyId"), "must be 3 to 128 characters of A-Z a-z 0-9 _ - (an access key id such as AKIAIOSFODNN7EXAMPLE)");
     }
     c.secret_access_key = r.required_string("secretAccessKey");
-    if (c.secret_access_key.empty() || c.secret_access_key.size() > 128) fail(r.at("secretAccessKey"), "must be 1 to 128 characters");
+    if (c.secret_access_key.empty() || api::utf8_length(c.secret_access_key) > 128) fail(r.at("secretAccessKey"), "must be 1 to 128 characters");
     c.session_token = r.optional_string("sessionToken");
-    if (c.session_token && (c.session_token->empty() || c.session_token->size() > 8192)) {
+    if (c.session_token && (c.session_token->empty() || api::utf8_length(*c.session_token) > 8192)) {
         fail(r.at("sessionToken"), "must be 1 to 8192 characters");
     }
     c.expires_at = r.optional_timestamp("expiresAt");
     c.account_id = r.required("accountId", api::aws_account_id_shape);
     c.principal_arn = r.optional_string("principalArn");
-    if (c.principal_arn && (!c.principal_arn->starts_with("arn:") || c.principal_arn->size() > 2048 ||
+    if (c.principal_arn && (!c.principal_arn->starts_with("arn:") || api::utf8_length(*c.principal_arn) > 2048 ||
                             c.principal_arn->find(':' + c.account_id + ':') == std::string::npos)) {
         fail(r.at("principalArn"), "must be an IAM or STS ARN of the credential's account, such as arn:aws:iam::" +
                                        c.account_id + ":user/alice");
@@ -500,7 +503,7 @@ std::vector<std::string> read_string_list(const object_reader& r, std::string_vi
         const auto& item = (*list)[i];
         if (!item.IsString()) fail(where, "must be a string, not " + type_name(item));
         std::string text(item.GetString(), item.GetStringLength());
-        if (text.empty() || text.size() > 2048) fail(where, "must be 1 to 2048 characters");
+        if (text.empty() || api::utf8_length(text) > 2048) fail(where, "must be 1 to 2048 characters");
         check(where, text);
         out.push_back(std::move(text));
     }
@@ -529,7 +532,7 @@ access_policy read_policy(const json& v, const place& pointer) {
     if (effect != "Allow" && effect != "Deny") fail(r.at("effect"), "must be Allow or Deny, not '" + api::display_value(effect) + "'");
     p.allow = effect == "Allow";
     p.principal = r.required_string("principal");
-    if (p.principal != "*" && (!p.principal.starts_with("arn:") || p.principal.size() > 2048)) {
+    if (p.principal != "*" && (!p.principal.starts_with("arn:") || api::utf8_length(p.principal) > 2048)) {
         fail(r.at("principal"), "must be \"*\" or an IAM or STS ARN such as arn:aws:iam::123456789012:user/alice");
     }
     p.actions = read_string_list(r, "actions", [](const std::string& where, const std::string& a) {

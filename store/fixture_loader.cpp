@@ -98,6 +98,7 @@ api::result<fixture_document> parse_fixture(std::string_view text, std::string_v
     try {
         const object_reader top(doc, "", {"$schema", "accountId", "region", "datastores", "jobs", "importRules",
                                           "imports", "faults", "credentials", "policies"});
+        top.optional_string("$schema");  // for editors (fixtures/schema.json): only its type is checked
         const auto account = top.optional("accountId", api::aws_account_id_shape);
         const auto region = read_region(top, "region", true);
         const scope defaults{account.value_or(std::string(k_default_account)), region.value_or(std::string(k_default_region))};

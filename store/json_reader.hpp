@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/clock.hpp"
 #include "api/json_validation.hpp"
@@ -168,6 +169,31 @@ private:
     const json& value_;
     place where_;
 };
+
+// The JSON pointer (relative to `v`) of the first member whose name its object already has,
+// at any depth, or nothing. For values read as a whole rather than member by member.
+inline std::optional<std::string> find_repeated_member(const json& v) {
+    if (v.IsArray()) {
+        for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+            if (auto inner = find_repeated_member(v[i])) return "/" + std::to_string(i) + *inner;
+        }
+    } else if (v.IsObject()) {
+        // Sorted names: an object of many members costs n log n, not n squared.
+        std::vector<std::string_view> names;
+        names.reserve(v.MemberCount());
+        for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) names.emplace_back(it->name.GetString(), it->name.GetStringLength());
+        std::sort(names.begin(), names.end());
+        if (const auto twice = std::adjacent_find(names.begin(), names.end()); twice != names.end()) {
+            return "/" + api::display_value(*twice);
+        }
+        for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+            if (auto inner = find_repeated_member(it->value)) {
+                return "/" + api::display_value(std::string_view(it->name.GetString(), it->name.GetStringLength())) + *inner;
+            }
+        }
+    }
+    return std::nullopt;
+}
 
 template <class Fn>
 void for_each_item(const object_reader& top, std::string_view member, Fn&& fn) {

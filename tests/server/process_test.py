@@ -313,6 +313,55 @@ class ProcessTest(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("probe", err)
 
+    def test_check_fixtures_accepts_silently_without_listening(self):
+        path = self.write("good.json", fixture("d" * 32, ["job1"]))
+        db = os.path.join(self.tmp, "never.db")
+        # A port already taken proves it never binds; --db proves it never opens the database.
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            code, out, err = run("--check-fixtures", "--fixtures", path, "--port", str(taken.getsockname()[1]), "--db", db)
+        self.assertEqual((code, out, err), (0, "", ""))
+        self.assertFalse(os.path.exists(db))
+
+    def test_check_fixtures_refuses_as_start_up_does(self):
+        bad = fixture("e" * 32, ["job1"])
+        bad["jobs"][0]["jobStatus"] = "DONE"
+        path = self.write("bad.json", bad)
+        code, out, err = run("--check-fixtures", "--fixtures", path)
+        _, _, startup_err = run("--port", "0", "--fixtures", path)
+        self.assertEqual(code, 1)
+        self.assertEqual(out, "")
+        self.assertIn(path + ": /jobs/0/jobStatus: value 'DONE'", err)
+        self.assertEqual(err, startup_err)
+
+    def test_check_fixtures_loads_every_path_together(self):
+        # Each file is valid alone; together they declare one datastore twice.
+        one = self.write("one.json", fixture("f" * 32, ["a"]))
+        two = self.write("two.json", fixture("f" * 32, ["b"]))
+        self.assertEqual(run("--check-fixtures", "--fixtures", one)[0], 0)
+        code, _, err = run("--check-fixtures", "--fixtures", one, "--fixtures", two)
+        self.assertEqual(code, 1)
+        self.assertIn("/datastores/0/datastoreId: datastore " + "f" * 32 + " is already declared", err)
+
+    def test_check_fixtures_checks_imports_without_running_them(self):
+        doc = fixture("a" * 32, [])
+        doc["imports"] = [{"datastoreId": "a" * 32, "inputS3Uri": "s3://nowhere/x/", "outputS3Uri": "s3://out/"}]
+        path = self.write("imports.json", doc)
+        # Start-up would need --s3-dir and the files; the check needs neither.
+        self.assertIn("need --s3-dir", run("--port", "0", "--fixtures", path)[2])
+        self.assertEqual(run("--check-fixtures", "--fixtures", path), (0, "", ""))
+        doc["imports"][0]["datastoreId"] = "b" * 32
+        code, _, err = run("--check-fixtures", "--fixtures", self.write("imports-elsewhere.json", doc))
+        self.assertEqual(code, 1)
+        self.assertIn("/imports/0: datastore " + "b" * 32 + " is not in the fixtures", err)
+
+    def test_check_fixtures_needs_fixtures(self):
+        code, out, err = run("--check-fixtures")
+        self.assertEqual(code, 2)
+        self.assertIn("--check-fixtures: needs --fixtures", err)
+        self.assertEqual(run("--check-fixtures", env={"HIL_FIXTURES": self.write("env.json", {})})[0], 0)
+
 
 if __name__ == "__main__":
     unittest.main()

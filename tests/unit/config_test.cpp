@@ -198,6 +198,13 @@ TEST_CASE("help, version and probe actions") {
     CHECK(parse({"--port", "8123", "--probe"}).action == config_action::probe);
     CHECK(parse({"--probe"}, {{"HIL_PORT", "4444"}}).cfg.server.port == 4444);
     CHECK(parse({"--probe", "--nope"}).action == config_action::fail);
+    const auto check = parse({"--check-fixtures", "--fixtures", "a.json", "--fixtures", "b"});
+    CHECK(check.action == config_action::check);
+    CHECK(check.cfg.fixture_paths == std::vector<std::string>{"a.json", "b"});
+    CHECK(parse({"--check-fixtures"}, {{"HIL_FIXTURES", "env.json"}}).action == config_action::check);
+    const auto nothing_to_check = parse({"--check-fixtures"});
+    CHECK(nothing_to_check.action == config_action::fail);
+    CHECK(nothing_to_check.error.find("--check-fixtures: needs --fixtures") != std::string::npos);
 }
 
 TEST_CASE("usage_text mentions every flag and its variable") {
@@ -206,7 +213,7 @@ TEST_CASE("usage_text mentions every flag and its variable") {
          {"--host", "HIL_HOST", "--port", "HIL_PORT", "--threads", "HIL_THREADS", "--db", "HIL_DB", "--fixtures",
           "HIL_FIXTURES", "--empty", "HIL_EMPTY", "--log-level", "HIL_LOG_LEVEL", "--header-limit", "HIL_HEADER_LIMIT",
           "--body-limit", "HIL_BODY_LIMIT", "--read-timeout", "HIL_READ_TIMEOUT", "--shutdown-timeout",
-          "HIL_SHUTDOWN_TIMEOUT", "--probe", "--help", "-h", "--version", "healthimaging-local", "7979", "127.0.0.1"}) {
+          "HIL_SHUTDOWN_TIMEOUT", "--probe", "--check-fixtures", "--help", "-h", "--version", "healthimaging-local", "7979", "127.0.0.1"}) {
         CAPTURE(word);
         CHECK(text.find(word) != std::string::npos);
     }

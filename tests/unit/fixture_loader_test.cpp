@@ -228,6 +228,42 @@ TEST_CASE("a member given twice is refused") {
           "fixture t.json: /jobs/0/jobId: member given twice");
 }
 
+TEST_CASE("a name given twice is refused in tags and in importConfiguration too") {
+    // Members read as a whole (a tag map, an API value) are not walked by name: the check is theirs.
+    CHECK(failure(doc(with(datastore_json(k_ds_a), "}", R"(, "tags": {"k": "1", "k": "2"}})"), "")) ==
+          "fixture t.json: /datastores/0/tags/k: member given twice");
+    const std::string mapping = R"({"studyInstanceUID": "1.2", "metadataFilePath": "a.json", "x": 1, "x": 2})";
+    CHECK(job_failure(R"("message": "done")",
+                      R"("message": "done", "importConfiguration": {"dicomJsonMetadataImportConfiguration": )"
+                      R"({"dicomMetadataMappings": [)" + mapping + "]}}") ==
+          "fixture t.json: /jobs/0/importConfiguration/dicomJsonMetadataImportConfiguration/dicomMetadataMappings/0/x: "
+          "member given twice");
+}
+
+TEST_CASE("\"$schema\" is for editors: any string, never read") {
+    CHECK(parse_fixture(R"({"$schema": "../fixtures/schema.json"})", "t.json").ok());
+    CHECK(parse_fixture(R"({"$schema": ""})", "t.json").ok());
+    CHECK(failure(R"({"$schema": 1})") == "fixture t.json: /$schema: must be a string, not a number");
+}
+
+TEST_CASE("lengths of free text count characters, not bytes, as every shape's do") {
+    const std::string e_acute = "\xC3\xA9";  // one character, two bytes
+    auto repeat = [](const std::string& s, std::size_t n) {
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) out += s;
+        return out;
+    };
+    auto credential = [](const std::string& secret) {
+        return R"({"credentials": [{"accessKeyId": "AKIAX1", "secretAccessKey": ")" + secret +
+               R"(", "accountId": "111122223333"}]})";
+    };
+    CHECK(parse_fixture(credential(repeat(e_acute, 128)), "t.json").ok());
+    CHECK(failure(credential(repeat(e_acute, 129))) == "fixture t.json: /credentials/0/secretAccessKey: must be 1 to 128 characters");
+    const auto rule = [](const std::string& prefix) { return R"({"importRules": [{"inputS3UriPrefix": ")" + prefix + R"("}]})"; };
+    CHECK(parse_fixture(rule("s3://" + repeat(e_acute, 1019)), "t.json").ok());
+    CHECK(failure(rule("s3://" + repeat(e_acute, 1020))).find("/importRules/0/inputS3UriPrefix: must be the start") != std::string::npos);
+}
+
 TEST_CASE("required members must be present") {
     for (const std::string member : {"jobId", "datastoreId", "jobName", "jobStatus", "dataAccessRoleArn", "inputS3Uri",
                                      "outputS3Uri"}) {
