@@ -178,7 +178,12 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
     std::vector<fs::path> files;
     if (fs::is_directory(status)) {
         for (const auto& entry : fs::directory_iterator(p, ec)) {
-            if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+            // schema.json is the JSON Schema editors check the fixtures with (fixtures/schema.json),
+            // so that it can sit beside the files it describes.
+            if (entry.is_regular_file() && entry.path().extension() == ".json" &&
+                entry.path().filename() != k_schema_file_name) {
+                files.push_back(entry.path());
+            }
         }
         if (ec) return fixture_error(path, "folder", "cannot be listed: " + ec.message());
         std::sort(files.begin(), files.end());

@@ -61,8 +61,10 @@ api::result<std::vector<fault_rule>> parse_fault_rules(std::string_view json, st
 api::result<std::vector<credential>> parse_credentials(std::string_view json, std::string_view source);
 api::result<std::vector<access_policy>> parse_policies(std::string_view json, std::string_view source);
 
-// Reads `path`: a JSON file, or a folder whose `*.json` files (not its subfolders) are read
-// in name order. Errors name the file.
+// Reads `path`: a JSON file, or a folder whose `*.json` files (not its subfolders, and not a
+// `schema.json`: the fixtures' JSON Schema may sit beside them) are read in name order.
+// Errors name the file.
+inline constexpr std::string_view k_schema_file_name = "schema.json";
 api::result<std::vector<fixture_document>> read_fixture_path(const std::string& path, api::epoch_millis now = 0);
 
 // Loads documents into the store and the fault rules, all or nothing: duplicates across the

@@ -145,6 +145,8 @@ class Session:
         self.marker = 0
         self.shell = subprocess.Popen(["bash", "--norc", "--noprofile"], cwd=self.tmp, stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, bufsize=1)
+        # The README's paths are the repository's: its fixtures are there for the examples to name.
+        os.symlink(os.path.join(ROOT, "fixtures"), os.path.join(self.tmp, "fixtures"))
         self.shell_run(f"cd {shlex.quote(self.tmp)}; export HIL_README_ROOT={shlex.quote(ROOT)}")
         # Python blocks run here, in this process: the same environment as the shell's.
         self.saved_env = dict(os.environ)
@@ -368,6 +370,44 @@ def run_covered_by(block):
     return [f"not run by {' or '.join(files)}: {c}" for c in missing]
 
 
+def heading_slug(text):
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def contents_of(lines):
+    """The contents list the README's headings call for (## and ###, outside code)."""
+    toc, in_code = [], False
+    for line in lines:
+        if line.startswith("```"):
+            in_code = not in_code
+        m = None if in_code else re.match(r"^(##|###) (.*)$", line)
+        if m and m.group(2) != "Contents":
+            toc.append(("" if m.group(1) == "##" else "  ") + f"- [{m.group(2)}](#{heading_slug(m.group(2))})")
+    return toc
+
+
+def check_contents(path, rewrite):
+    """The `## Contents` list must be the headings, in order; `rewrite` makes it so."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    if "## Contents" not in lines:
+        return ["README.md has no ## Contents"]
+    start = lines.index("## Contents") + 2
+    end = start
+    while end < len(lines) and lines[end].lstrip().startswith("- ["):
+        end += 1
+    want = contents_of(lines)
+    if lines[start:end] == want:
+        return []
+    if rewrite:
+        lines[start:end] = want
+        open(path, "w", encoding="utf-8").write("\n".join(lines))
+        return []
+    missing = [w for w in want if w not in lines[start:end]]
+    extra = [h for h in lines[start:end] if h not in want]
+    return [f"## Contents is not the headings (missing {missing[:5]}, not headings {extra[:5]}; --rewrite fixes it)"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -378,7 +418,9 @@ def main():
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
     os.environ["PATH"] = os.path.dirname(binary) + os.pathsep + os.environ["PATH"]
-    blocks, sessions, errors = parse_readme(a.readme)
+    errors = check_contents(a.readme, a.rewrite)
+    blocks, sessions, parse_errors = parse_readme(a.readme)
+    errors += parse_errors
     failures = [(e, []) for e in errors]
     counts = {}
     live = {}

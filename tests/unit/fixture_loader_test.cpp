@@ -389,6 +389,25 @@ TEST_CASE("read_fixture_path reads a folder's *.json files in name order, not it
     CHECK(r.value()[1].datastores.at(0).datastore_id == k_ds_b);
 }
 
+TEST_CASE("read_fixture_path leaves a folder's schema.json out: the JSON Schema that editors read") {
+    hil::test::temp_path dir("hil-fixtures-schema");
+    std::filesystem::create_directories(dir.path());
+    hil::test::write_file(dir.path() / "a.json", doc(datastore_json(k_ds_a), ""));
+    hil::test::write_file(dir.path() / "schema.json", R"({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"})");
+    const auto r = hil::store::read_fixture_path(dir.str());
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message()));
+    REQUIRE(r.value().size() == 1);
+    CHECK(r.value()[0].source == (dir.path() / "a.json").string());
+
+    // Named on its own, it is read as what it was named as: a fixture (and refused as one).
+    CHECK_FALSE(hil::store::read_fixture_path((dir.path() / "schema.json").string()).ok());
+    // A folder holding nothing but the schema holds no fixtures.
+    std::filesystem::remove(dir.path() / "a.json");
+    const auto only_schema = hil::store::read_fixture_path(dir.str());
+    REQUIRE_FALSE(only_schema.ok());
+    CHECK(only_schema.err().message() == "fixture " + dir.str() + ": folder: holds no *.json files");
+}
+
 TEST_CASE("read_fixture_path sorts by name whatever order the folder lists") {
     // Enough files, made in a scrambled order, that a directory listing which happened to
     // be sorted is vanishingly unlikely.
