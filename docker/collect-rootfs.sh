@@ -3,7 +3,7 @@
 # shared library ldd names (the dynamic loader among them), from the machine it runs on; the dictionary
 # DCMTK reads keywords from; empty /s3 and /tmp. The Dockerfile's build stage runs it on the binary it
 # compiled, and docker/podman-env.sh on the host for HIL_IMAGE_BINARY (same Debian release, so the same
-# libraries the binary was linked with). The Dockerfile sets the owner of /s3 and the mode of /tmp.
+# libraries the binary was linked with). Run it as root: /s3 belongs to the image's user (uid 65532).
 #   docker/collect-rootfs.sh BINARY DEST
 set -euo pipefail
 [[ $# == 2 ]] || { echo "usage: $0 BINARY DEST" >&2; exit 2; }
@@ -21,3 +21,5 @@ strip "$dest/healthimaging-local"
 "$dest/healthimaging-local" --version
 grep -o '/[^ ]*' <<<"$libs" | sort -u | xargs -I{} cp --parents -L {} "$dest/"
 cp --parents -r /usr/share/libdcmtk17 "$dest/"
+chmod 1777 "$dest/tmp"
+chown 65532:65532 "$dest/s3"

@@ -3,8 +3,9 @@
 #   source docker/podman-env.sh    then   hil_podman_setup; ...; hil_build_image; ...; hil_podman_cleanup
 # hil_podman_setup installs the tools if missing, writes containers.conf (runc, ulimits) and storage.conf
 # to a temporary folder and exports CONTAINERS_CONF / CONTAINERS_STORAGE_CONF (every podman command of the
-# caller, `podman system service` among them, then uses them), and makes the debian:bookworm-slim base
-# image with debootstrap. hil_build_image builds the image. The caller's EXIT trap calls hil_podman_cleanup.
+# caller, `podman system service` among them, then uses them). hil_build_image builds the image (from
+# source, after making the debian:bookworm-slim base image with debootstrap if the store has none; or
+# around HIL_IMAGE_BINARY, which needs no base image). The caller's EXIT trap calls hil_podman_cleanup.
 # Environment:
 #   HIL_PODMAN_ROOT=DIR    podman storage kept between runs, so the base image and the build stage's
 #                          package layer are reused (default /var/tmp/hil-podman); "temp" = a fresh
@@ -81,7 +82,10 @@ EOF
   export CONTAINERS_STORAGE_CONF=$hil_podman_conf_dir/storage.conf
   hil_say "podman $(podman version --format '{{.Client.Version}}'), storage $driver in $hil_podman_store"
 
-  # The base image: debootstrap, since no image registry is reachable.
+}
+
+# The debian:bookworm-slim base image, made with debootstrap since no image registry is reachable.
+hil_base_image() {
   local base=localhost/bookworm-min
   if podman image exists "$base"; then
     hil_say "base image $base: cached"
@@ -112,6 +116,8 @@ hil_build_image() {
     "$hil_repo/docker/collect-rootfs.sh" "$HIL_IMAGE_BINARY" "$rootfs"
     args=(--build-arg HIL_BINARY_FROM=host --build-context "hil-rootfs=$rootfs")
     hil_say "image around the prebuilt $HIL_IMAGE_BINARY"
+  else
+    hil_base_image
   fi
   # --format docker: the OCI format has no HEALTHCHECK, and podman would drop it.
   (cd "$hil_repo" && podman build --isolation chroot --pull=never --format docker "${args[@]}" \

@@ -42,7 +42,11 @@ for absent in /bin/sh /usr/bin/apt-get /usr/bin/dpkg; do
     echo "the image holds $absent" >&2; podman rm "$tmp_ctr" >/dev/null; exit 1
   fi
 done
+# The server's user owns /s3 (for job outputs when nothing is mounted there) and may write to /tmp.
+listing=$(podman export "$tmp_ctr" | tar -tvf -)
 podman rm "$tmp_ctr" >/dev/null
+grep -Eq '^drwx[^ ]* 65532/65532 .* s3/$' <<<"$listing" || { echo "the image's /s3 is not owned by 65532" >&2; exit 1; }
+grep -Eq '^drwxrwxrwt .* tmp/$' <<<"$listing" || { echo "the image's /tmp is not mode 1777" >&2; exit 1; }
 file "$bin_dir/healthimaging-local"
 
 # --- run -------------------------------------------------------------------------------------------
