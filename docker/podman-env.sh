@@ -106,22 +106,29 @@ hil_base_image() {
 }
 
 # Builds $hil_image from docker/Dockerfile: from source, or around $HIL_IMAGE_BINARY. Sets hil_build_seconds.
+# The prebuilt way replaces the Dockerfile's `build` stage by the files collect-rootfs.sh gathers here
+# (no base image, no compiler) and keeps its last stage as it is: the same image settings either way.
 hil_build_image() {
-  local t args=()
+  local t dockerfile=docker/Dockerfile args=()
   t=$(hil_now)
   if [[ -n ${HIL_IMAGE_BINARY:-} ]]; then
-    # The same collection the build stage does, here on the host, whose libraries the binary was linked with.
     local rootfs=$hil_podman_conf_dir/rootfs
     rm -rf "$rootfs"
     "$hil_repo/docker/collect-rootfs.sh" "$HIL_IMAGE_BINARY" "$rootfs"
-    args=(--build-arg HIL_BINARY_FROM=host --build-context "hil-rootfs=$rootfs")
+    dockerfile=$hil_podman_conf_dir/Dockerfile.prebuilt
+    { printf 'FROM scratch AS build\nCOPY --from=hil-rootfs / /rootfs/\n'
+      awk '/^FROM / { last = "" } { last = last $0 "\n" } END { printf "%s", last }' "$hil_repo/docker/Dockerfile"
+    } >"$dockerfile"
+    grep -q '^COPY --from=build /rootfs/ /$' "$dockerfile" ||
+      { echo "docker/Dockerfile's last stage no longer copies /rootfs/ from the build stage" >&2; return 1; }
+    args=(--build-context "hil-rootfs=$rootfs")
     hil_say "image around the prebuilt $HIL_IMAGE_BINARY"
   else
     hil_base_image
   fi
   # --format docker: the OCI format has no HEALTHCHECK, and podman would drop it.
   (cd "$hil_repo" && podman build --isolation chroot --pull=never --format docker "${args[@]}" \
-     -f docker/Dockerfile -t "$hil_image" .)
+     -f "$dockerfile" -t "$hil_image" .)
   hil_build_seconds=$(hil_since "$t")
 }
 
