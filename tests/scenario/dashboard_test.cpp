@@ -48,7 +48,7 @@ TEST_CASE("dashboard files: the page, its script and style, typed, with a strong
     CHECK(again.body().empty());
     CHECK(srv.get("/_emulator/ui", {{"If-None-Match", "\"other\""}}).result_int() == 200);
     expect_error(srv.get("/_emulator/ui/secrets.json"), 404, "UnknownOperationException", "No dashboard file 'secrets.json'");
-    expect_error(srv.get("/_emulator/ui/../state"), 404, "UnknownOperationException", "");
+    expect_error(srv.get("/_emulator/ui/../state"), 404, "UnknownOperationException", "No operation matches");
     // Control calls, the page included, stay out of the journal.
     CHECK(body_json(srv.get("/_emulator/requests"))["requests"].Size() == 0);
 }
@@ -174,7 +174,7 @@ TEST_CASE("PUT /_emulator/faults/{id}: one rule replaced in its place, with the 
     expect_error(srv.call(http::verb::put, "/_emulator/faults/a",
                           R"([{"error":"ThrottlingException"},{"error":"ConflictException"}])"),
                  400, "ValidationException", "takes one rule, not 2");
-    expect_error(srv.call(http::verb::put, "/_emulator/faults/a", R"({"jobId":"one"})"), 400, "ValidationException", "");
+    expect_error(srv.call(http::verb::put, "/_emulator/faults/a", R"({"jobId":"one"})"), 400, "ValidationException", "a fault needs an action");
     expect_error(srv.call(http::verb::put, "/_emulator/faults/nope", R"({"error":"ThrottlingException"})"), 404,
                  "ResourceNotFoundException", "Fault rule 'nope' not found");
     // A refused edit changed nothing.
