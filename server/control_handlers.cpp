@@ -27,7 +27,8 @@ reply json_reply(unsigned status, const rapidjson::StringBuffer& buffer) {
     return reply{status, {buffer.GetString(), buffer.GetSize()}};
 }
 
-api::result<reply> counts_reply(control_plane& p, std::string_view status) {
+// The counts, under `status`; health also says whether the control API wants a token (`with_guard`).
+api::result<reply> counts_reply(control_plane& p, std::string_view status, bool with_guard = false) {
     auto counts = p.data.counts();
     if (!counts) return counts.err();
     rapidjson::StringBuffer buffer;
@@ -50,8 +51,10 @@ api::result<reply> counts_reply(control_plane& p, std::string_view status) {
     w.Uint64(access->credentials.size());
     w.Key("policies");
     w.Uint64(access->policies.size());
-    w.Key("adminTokenRequired");
-    w.Bool(p.admin_token_required);
+    if (with_guard) {
+        w.Key("adminTokenRequired");
+        w.Bool(p.admin_token_required);
+    }
     w.EndObject();
     return json_reply(200, buffer);
 }
@@ -445,7 +448,7 @@ api::result<reply> ok_reply(std::string_view status) {
 void add_control_routes(router& r, control_plane& plane, bool health_only) {
     auto* p = &plane;
     using verb = http::verb;
-    r.add_control(verb::get, k_health_path, [p](const route_match&, const request&) { return counts_reply(*p, "ready"); },
+    r.add_control(verb::get, k_health_path, [p](const route_match&, const request&) { return counts_reply(*p, "ready", true); },
                   control_access::open);
     if (health_only) return;
     r.add_control(verb::post, "/_emulator/reset", [p](const route_match&, const request& req) { return reset(*p, req); });

@@ -242,12 +242,15 @@ async function show_image_set(datastore_id, image_set_id, focus = true) {
   for (const [series_uid, series] of Object.entries(detail.metadata?.Study?.Series ?? {})) {
     for (const [instance_uid, instance] of Object.entries(series.Instances ?? {})) {
       for (const f of instance.ImageFrames ?? []) {
+        // The full resolution is the last level: its size and CRC32.
+        const full = (f.PixelDataChecksumFromBaseToFullResolution ?? []).at(-1);
         frames.push(el("tr", {}, el("td", { class: "id" }, series_uid), el("td", { class: "id" }, instance_uid),
-          el("th", { scope: "row", class: "id" }, f.ID), el("td", { class: "id" }, f.PixelDataChecksumFromBaseImage ?? "")));
+          el("th", { scope: "row", class: "id" }, f.ID),
+          el("td", {}, full ? `${full.Width} × ${full.Height}` : ""), el("td", { class: "id" }, full?.Checksum ?? "")));
       }
     }
   }
-  fill_body($("image-set-frames"), frames, 4, "No frame.");
+  fill_body($("image-set-frames"), frames, 5, "No frame.");
   $("image-set-metadata").replaceChildren(tree_node("metadata", detail.metadata, true));
   const article = $("image-set-detail");
   article.hidden = false;

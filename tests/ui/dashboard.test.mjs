@@ -302,7 +302,9 @@ describe("the dashboard's image sets, made by a fixture import", { skip: skip ||
     await row.getByRole("button").click();
     await page.locator("#image-set-detail").waitFor({ state: "visible" });
     await page.locator("#image-set-versions tbody tr").first().getByText("1", { exact: true }).waitFor();
-    assert.equal(await page.locator("#image-set-frames tbody tr").count(), 1);
+    const frames = page.locator("#image-set-frames tbody tr");
+    assert.equal(await frames.count(), 1);
+    assert.match(await frames.first().textContent(), /128 × 128\d+$/);  // CT_small: 128 x 128, and its CRC32
     const tree = page.locator("#image-set-metadata");
     await tree.locator("summary", { hasText: "Patient" }).first().waitFor();
     await tree.locator("summary", { hasText: "Study" }).first().click();
