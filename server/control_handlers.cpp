@@ -27,7 +27,8 @@ reply json_reply(unsigned status, const rapidjson::StringBuffer& buffer) {
     return reply{status, {buffer.GetString(), buffer.GetSize()}};
 }
 
-api::result<reply> counts_reply(control_plane& p, std::string_view status) {
+// The counts, under `status`; health also says whether the control API wants a token (`with_guard`).
+api::result<reply> counts_reply(control_plane& p, std::string_view status, bool with_guard = false) {
     auto counts = p.data.counts();
     if (!counts) return counts.err();
     rapidjson::StringBuffer buffer;
@@ -50,6 +51,10 @@ api::result<reply> counts_reply(control_plane& p, std::string_view status) {
     w.Uint64(access->credentials.size());
     w.Key("policies");
     w.Uint64(access->policies.size());
+    if (with_guard) {
+        w.Key("adminTokenRequired");
+        w.Bool(p.admin_token_required);
+    }
     w.EndObject();
     return json_reply(200, buffer);
 }
@@ -214,6 +219,27 @@ api::result<reply> delete_fault(control_plane& p, const route_match& m) {
     return reply{200, faults_json(p.faults.list())};
 }
 
+// PUT /_emulator/faults/{id}: one rule in the place of the rule `id`, so the order (which rule
+// is checked first) stays; its budget and counts are the body's.
+api::result<reply> edit_fault(control_plane& p, const route_match& m, const request& req) {
+    const auto id = m.label("faultId");
+    auto rules = store::parse_fault_rules(req.body(), "(request body)");
+    if (!rules) return rules.err();
+    if (rules.value().size() != 1) {
+        return api::error::validation("PUT /_emulator/faults/{id} takes one rule, not " + std::to_string(rules.value().size()));
+    }
+    auto rule = std::move(rules.value().front());
+    if (rule.id.empty()) rule.id = std::string(id);
+    if (rule.id != id) {
+        return api::error::validation("the rule's id '" + api::display_value(rule.id) + "' is not the id in the path, '" +
+                                      api::display_value(id) + "'");
+    }
+    if (!p.faults.replace_one(id, std::move(rule))) {
+        return api::error::resource_not_found("Fault rule '" + api::display_value(id) + "' not found");
+    }
+    return reply{200, faults_json(p.faults.list())};
+}
+
 template <class Int>
 api::result<Int> parse_filter(std::string_view name, const std::string& text) {
     Int v{};
@@ -222,6 +248,61 @@ api::result<Int> parse_filter(std::string_view name, const std::string& text) {
         return api::error::validation("filter " + std::string(name) + ": '" + api::display_value(text) + "' is not a whole number");
     }
     return v;
+}
+
+// One journal entry; `detail` adds the request and the answer as they went over the wire.
+void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
+    w.StartObject();
+    w.Key("sequence");
+    w.Uint64(e.sequence);
+    w.Key("time");
+    const auto t = epoch_seconds_text(e.time);
+    w.RawValue(t.data(), t.size(), rapidjson::kNumberType);
+    put(w, "requestId", e.request_id);
+    put(w, "method", e.method);
+    put(w, "path", e.path);
+    if (!e.operation.empty()) put(w, "operation", e.operation);
+    for (const auto& [name, value] : e.labels) {
+        w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+        w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    }
+    if (!e.access_key_id.empty()) put(w, "accessKeyId", e.access_key_id);
+    if (!e.account_id.empty()) put(w, "accountId", e.account_id);
+    if (!e.region.empty()) put(w, "region", e.region);
+    w.Key("status");
+    w.Uint(e.status);
+    if (e.status == 0) {
+        w.Key("dropped");
+        w.Bool(true);
+    }
+    if (!e.error_type.empty()) put(w, "errorType", e.error_type);
+    if (!e.fault_id.empty()) put(w, "faultId", e.fault_id);
+    w.Key("latencyMs");
+    w.Double(std::round(e.latency_ms * 1000.0) / 1000.0);
+    if (detail) {
+        const auto message = [&w](const char* key, const journal_message& m) {
+            if (m.head.empty()) return;
+            w.Key(key);
+            w.StartObject();
+            put(w, "head", m.head);
+            w.Key("bodySize");
+            w.Uint64(m.body_size);
+            if (m.body_binary) {
+                w.Key("bodyBinary");
+                w.Bool(true);
+            } else {
+                put(w, "body", m.body);
+                if (m.body.size() < m.body_size) {
+                    w.Key("bodyTruncated");
+                    w.Bool(true);
+                }
+            }
+            w.EndObject();
+        };
+        message("request", e.request);
+        message("response", e.response);
+    }
+    w.EndObject();
 }
 
 api::result<reply> requests(control_plane& p, const request& req) {
@@ -250,6 +331,17 @@ api::result<reply> requests(control_plane& p, const request& req) {
         }
         f.since = static_cast<api::epoch_millis>(std::llround(seconds * 1000.0));
     }
+    std::optional<std::size_t> limit;
+    if (auto s = query_param(target, "after")) {
+        auto v = parse_filter<std::uint64_t>("after", *s);
+        if (!v) return v.err();
+        f.after = v.value();
+    }
+    if (auto s = query_param(target, "limit")) {
+        auto v = parse_filter<std::size_t>("limit", *s);
+        if (!v) return v.err();
+        limit = v.value();
+    }
     rapidjson::StringBuffer buffer;
     json_writer w(buffer);
     w.StartObject();
@@ -257,37 +349,87 @@ api::result<reply> requests(control_plane& p, const request& req) {
     w.Uint64(p.journal.capacity());
     w.Key("requests");
     w.StartArray();
-    for (const auto& e : p.journal.query(f)) {
-        w.StartObject();
-        w.Key("sequence");
-        w.Uint64(e.sequence);
-        w.Key("time");
-        const auto t = epoch_seconds_text(e.time);
-        w.RawValue(t.data(), t.size(), rapidjson::kNumberType);
-        put(w, "requestId", e.request_id);
-        put(w, "method", e.method);
-        put(w, "path", e.path);
-        if (!e.operation.empty()) put(w, "operation", e.operation);
-        for (const auto& [name, value] : e.labels) {
-            w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-            w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-        }
-        if (!e.access_key_id.empty()) put(w, "accessKeyId", e.access_key_id);
-        if (!e.account_id.empty()) put(w, "accountId", e.account_id);
-        if (!e.region.empty()) put(w, "region", e.region);
-        w.Key("status");
-        w.Uint(e.status);
-        if (e.status == 0) {
-            w.Key("dropped");
-            w.Bool(true);
-        }
-        if (!e.error_type.empty()) put(w, "errorType", e.error_type);
-        if (!e.fault_id.empty()) put(w, "faultId", e.fault_id);
-        w.Key("latencyMs");
-        w.Double(std::round(e.latency_ms * 1000.0) / 1000.0);
-        w.EndObject();
-    }
+    for (const auto& e : p.journal.query(f, limit)) write_entry(w, e);
     w.EndArray();
+    w.EndObject();
+    return json_reply(200, buffer);
+}
+
+api::result<reply> request_detail(control_plane& p, const route_match& m) {
+    const auto text = std::string(m.label("sequence"));
+    auto sequence = parse_filter<std::uint64_t>("sequence", text);
+    if (!sequence) return sequence.err();
+    const auto entry = p.journal.find(sequence.value());
+    if (!entry) {
+        return api::error::resource_not_found("Journal entry " + text + " not found (the journal keeps the last " +
+                                              std::to_string(p.journal.capacity()) + ")");
+    }
+    rapidjson::StringBuffer buffer;
+    json_writer w(buffer);
+    write_entry(w, *entry, true);
+    return json_reply(200, buffer);
+}
+
+// The namespace a datastore's image sets are read in (one seen from every region: the default region).
+api::result<store::scope> datastore_scope(control_plane& p, std::string_view datastore_id) {
+    auto ns = p.data.datastore_namespace(datastore_id);
+    if (!ns) return ns.err();
+    if (!ns.value()) return api::error::resource_not_found("Datastore '" + api::display_value(datastore_id) + "' not found");
+    auto who = *ns.value();
+    if (who.region.empty()) who.region = std::string(store::k_default_region);
+    return who;
+}
+
+// GET /_emulator/image-sets?datastoreId=...: the datastore's image sets, whatever its namespace,
+// with no signature: what the dashboard lists.
+api::result<reply> image_sets(control_plane& p, const request& req) {
+    const auto datastore_id = query_param(req.target(), "datastoreId");
+    if (!datastore_id) return api::error::validation("datastoreId is required: /_emulator/image-sets?datastoreId=...");
+    auto who = datastore_scope(p, *datastore_id);
+    if (!who) return who.err();
+    auto all = p.data.image_sets_of(who.value(), *datastore_id);
+    if (!all) return all.err();
+    return reply{200, image_set_overview_body(all.value())};
+}
+
+// GET /_emulator/image-sets/{datastoreId}/{imageSetId}[?version=N]: the answers of GetImageSet,
+// ListImageSetVersions (every page) and GetImageSetMetadata (not gzipped) side by side.
+api::result<reply> image_set_detail(control_plane& p, const route_match& m, const request& req) {
+    const auto datastore_id = m.label("datastoreId");
+    const auto image_set_id = m.label("imageSetId");
+    std::optional<std::uint64_t> version;
+    if (auto text = query_param(req.target(), "version")) {
+        auto v = parse_filter<std::uint64_t>("version", *text);
+        if (!v) return v.err();
+        version = v.value();
+    }
+    auto who = datastore_scope(p, datastore_id);
+    if (!who) return who.err();
+    auto found = p.data.find_image_set(who.value(), datastore_id, image_set_id, version);
+    if (!found) return found.err();
+    std::vector<store::image_set> versions;
+    store::page_request next;
+    next.limit = 1000;
+    while (true) {
+        auto page = p.data.image_set_versions(who.value(), datastore_id, image_set_id, next);
+        if (!page) return page.err();
+        for (auto& v : page.value().items) versions.push_back(std::move(v));
+        if (!page.value().next_position) break;
+        next.after = page.value().next_position;
+    }
+    auto metadata = p.data.image_set_metadata(who.value(), datastore_id, image_set_id, found.value().version);
+    if (!metadata) return metadata.err();
+    const auto properties = get_image_set_body(found.value(), who.value());
+    const auto version_list = list_image_set_versions_body(versions, std::nullopt);
+    rapidjson::StringBuffer buffer;
+    json_writer w(buffer);
+    w.StartObject();
+    w.Key("imageSet");
+    w.RawValue(properties.data(), properties.size(), rapidjson::kObjectType);
+    w.Key("versions");
+    w.RawValue(version_list.data(), version_list.size(), rapidjson::kObjectType);
+    w.Key("metadata");
+    w.RawValue(metadata.value().data(), metadata.value().size(), rapidjson::kObjectType);
     w.EndObject();
     return json_reply(200, buffer);
 }
@@ -306,7 +448,7 @@ api::result<reply> ok_reply(std::string_view status) {
 void add_control_routes(router& r, control_plane& plane, bool health_only) {
     auto* p = &plane;
     using verb = http::verb;
-    r.add_control(verb::get, k_health_path, [p](const route_match&, const request&) { return counts_reply(*p, "ready"); },
+    r.add_control(verb::get, k_health_path, [p](const route_match&, const request&) { return counts_reply(*p, "ready", true); },
                   control_access::open);
     if (health_only) return;
     r.add_control(verb::post, "/_emulator/reset", [p](const route_match&, const request& req) { return reset(*p, req); });
@@ -352,10 +494,18 @@ void add_control_routes(router& r, control_plane& plane, bool health_only) {
         p->faults.clear();
         return ok_reply("cleared");
     });
+    r.add_control(verb::put, "/_emulator/faults/{faultId}",
+                  [p](const route_match& m, const request& req) { return edit_fault(*p, m, req); });
     r.add_control(verb::delete_, "/_emulator/faults/{faultId}",
                   [p](const route_match& m, const request&) { return delete_fault(*p, m); });
     r.add_control(verb::get, "/_emulator/requests",
                   [p](const route_match&, const request& req) { return requests(*p, req); });
+    r.add_control(verb::get, "/_emulator/image-sets",
+                  [p](const route_match&, const request& req) { return image_sets(*p, req); });
+    r.add_control(verb::get, "/_emulator/image-sets/{datastoreId}/{imageSetId}",
+                  [p](const route_match& m, const request& req) { return image_set_detail(*p, m, req); });
+    r.add_control(verb::get, "/_emulator/requests/{sequence}",
+                  [p](const route_match& m, const request&) { return request_detail(*p, m); });
     r.add_control(verb::delete_, "/_emulator/requests", [p](const route_match&, const request&) {
         p->journal.clear();
         return ok_reply("cleared");

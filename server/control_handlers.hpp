@@ -1,7 +1,8 @@
 // The emulator's own API, all under the reserved prefix /_emulator/ (no AWS operation uses
 // it). JSON in and out; errors use the API's envelope (status, x-amzn-ErrorType, message).
 //
-//   GET    /_emulator/health          200 {"status":"ready","version","datastores","jobs","importRules","faults"}
+//   GET    /_emulator/health          200 {"status":"ready","version","datastores","jobs","importRules","faults",
+//                                     ...,"adminTokenRequired"}
 //   POST   /_emulator/reset           back to the start-up state: data, progressions, fault
 //                                     rules, journal and throttle buckets
 //   POST   /_emulator/fixtures        load a fixture document; ?mode=merge (default) or replace
@@ -41,6 +42,8 @@ struct control_plane {
     std::vector<store::fault_rule> startup_faults;
     std::vector<store::credential> startup_credentials;
     std::vector<store::access_policy> startup_policies;
+    // Health says so, for the dashboard to ask for the token before its first call.
+    bool admin_token_required = false;
 };
 
 // Adds the health route always, and the rest unless `health_only` (--no-admin).

@@ -2,6 +2,7 @@
 
 #include "server/api_handlers.hpp"
 #include "server/control_handlers.hpp"
+#include "server/dashboard.hpp"
 #include "store/fixture_loader.hpp"
 
 #include <algorithm>
@@ -32,11 +33,12 @@ emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std:
       api_{*store_, lifecycle_, tokens_, resource_ids_, importer_.get()},
       journal_(cfg.journal_size),
       limiter_(cfg.throttling, clock),
-      plane_{*store_, faults_, access_, journal_, limiter_, clock, {}, {}, {}},
+      plane_{*store_, faults_, access_, journal_, limiter_, clock, {}, {}, {}, !cfg.admin_token.empty()},
       router_(clock, ids_, faults_, log, router_extras{&journal_, &limiter_, cfg.admin_token, &access_, cfg.auth}),
       server_(cfg.server, router_, log) {
     add_api_routes(router_, api_);
     add_control_routes(router_, plane_, !cfg.admin);
+    if (cfg.admin) add_dashboard_routes(router_);
 }
 
 api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const api::clock& clock, logger& log) {

@@ -22,16 +22,28 @@ bool journal_filter::matches(const journal_entry& e) const {
     });
     if (!labels_match) return false;
     if (status && e.status != *status) return false;
+    if (after && e.sequence <= *after) return false;
     return !since || e.time >= *since;
 }
 
-std::vector<journal_entry> request_journal::query(const journal_filter& f) const {
+std::vector<journal_entry> request_journal::query(const journal_filter& f, std::optional<std::size_t> limit) const {
     std::lock_guard lock(mutex_);
     std::vector<journal_entry> out;
-    for (const auto& e : entries_) {
-        if (f.matches(e)) out.push_back(e);
+    // Newest first, so a limit stops the walk early; reversed at the end.
+    for (auto it = entries_.rbegin(); it != entries_.rend() && (!limit || out.size() < *limit); ++it) {
+        if (f.matches(*it)) out.push_back(*it);
     }
+    std::reverse(out.begin(), out.end());
     return out;
+}
+
+std::optional<journal_entry> request_journal::find(std::uint64_t sequence) const {
+    std::lock_guard lock(mutex_);
+    // Sequences increase along the ring (clear() keeps the order), so a binary search finds it.
+    const auto it = std::lower_bound(entries_.begin(), entries_.end(), sequence,
+                                     [](const journal_entry& e, std::uint64_t s) { return e.sequence < s; });
+    if (it == entries_.end() || it->sequence != sequence) return std::nullopt;
+    return *it;
 }
 
 void request_journal::clear(const journal_filter& only) {

@@ -1,5 +1,6 @@
 // request_journal: the last N API calls, for tests that ask "which calls were made?".
-// A ring: once full, each new entry drops the oldest, so memory stays bounded.
+// A ring: once full, each new entry drops the oldest, so memory stays bounded (each entry
+// keeps at most k_kept_body_bytes of each body).
 // Thread safety: safe from any thread.
 #pragma once
 
@@ -16,6 +17,17 @@
 
 namespace hil::server {
 
+// One side of a call as the journal keeps it: the head as text ("GET /path HTTP/1.1" or
+// "HTTP/1.1 200 OK", then "Name: value" lines) and the start of a text body.
+struct journal_message {
+    std::string head;
+    std::string body;            // the first k_kept_body_bytes of a text body; empty for a binary one
+    std::size_t body_size = 0;   // the whole body's size in bytes
+    bool body_binary = false;    // compressed or not text: not kept
+};
+
+inline constexpr std::size_t k_kept_body_bytes = 4096;
+
 struct journal_entry {
     std::uint64_t sequence = 0;  // 1, 2, ... in arrival order; survives the ring dropping entries
     api::epoch_millis time = 0;
@@ -31,6 +43,8 @@ struct journal_entry {
     std::string error_type;  // x-amzn-ErrorType, empty on success
     std::string fault_id;    // the fault rule that fired, if any
     double latency_ms = 0;
+    journal_message request;
+    journal_message response;  // empty head when the connection was dropped
 };
 
 struct journal_filter {
@@ -40,6 +54,7 @@ struct journal_filter {
     std::vector<std::pair<std::string, std::string>> labels;  // each must be a label of the entry, with this value
     std::optional<unsigned> status;
     std::optional<api::epoch_millis> since;  // entries at or after this time
+    std::optional<std::uint64_t> after;      // entries whose sequence is greater (a poller's cursor)
 
     bool matches(const journal_entry& e) const;
 };
@@ -52,7 +67,10 @@ public:
     bool enabled() const noexcept { return capacity_ != 0; }
     std::size_t capacity() const noexcept { return capacity_; }
     void record(journal_entry entry);
-    std::vector<journal_entry> query(const journal_filter& filter) const;
+    // The entries `filter` matches, oldest first; with `limit`, only the newest `limit` of them.
+    std::vector<journal_entry> query(const journal_filter& filter, std::optional<std::size_t> limit = std::nullopt) const;
+    // The entry with this sequence number, if the ring still holds it.
+    std::optional<journal_entry> find(std::uint64_t sequence) const;
     // Forgets the entries `only` matches (all, by default).
     void clear(const journal_filter& only = {});
 

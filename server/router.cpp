@@ -144,6 +144,36 @@ std::string_view cached_http_date(api::epoch_millis t) {
     return {c.text.data(), c.size};
 }
 
+// Whether a body is text worth keeping in the journal: JSON, XML or text, not compressed.
+bool is_text_body(std::string_view content_type, std::string_view content_encoding) {
+    if (!content_encoding.empty() && !beast::iequals(content_encoding, "identity")) return false;
+    const auto type = content_type.substr(0, content_type.find(';'));
+    return type.empty() || type.find("json") != std::string_view::npos || type.find("xml") != std::string_view::npos ||
+           type.substr(0, 5) == "text/";
+}
+
+// What the journal keeps of one side of a call: `first_line`, the fields, the start of a text body.
+template <bool IsRequest>
+journal_message journal_message_of(const http::message<IsRequest, http::string_body>& m, std::string first_line) {
+    journal_message out;
+    out.head = std::move(first_line);
+    for (const auto& field : m) {
+        out.head += '\n';
+        out.head += field.name_string();
+        out.head += ": ";
+        out.head += field.value();
+    }
+    const auto& body = m.body();
+    out.body_size = body.size();
+    out.body_binary = !body.empty() && !is_text_body(m[http::field::content_type], m[http::field::content_encoding]);
+    if (!out.body_binary) out.body = body.substr(0, k_kept_body_bytes);
+    return out;
+}
+
+std::string http_version_text(unsigned version) {
+    return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10);
+}
+
 }  // namespace
 
 void router::add_compiled(compiled_route r, std::string_view path_template) {
@@ -340,6 +370,13 @@ routed router::route_request(const request& req) {
         if (fault) e.fault_id = fault->rule_id;
         e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
                        static_cast<double>(answer.delay.count());
+        e.request = journal_message_of(req, std::string(req.method_string()) + " " + std::string(req.target()) + " " +
+                                                http_version_text(req.version()));
+        if (!answer.drop) {
+            e.response = journal_message_of(answer.res, http_version_text(answer.res.version()) + " " +
+                                                            std::to_string(answer.res.result_int()) + " " +
+                                                            std::string(answer.res.reason()));
+        }
         extras_.journal->record(std::move(e));
     }
     return answer;

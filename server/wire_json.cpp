@@ -323,6 +323,22 @@ std::string search_image_sets_body(const std::vector<store::image_set>& found, c
     return body;
 }
 
+std::string image_set_overview_body(const std::vector<store::image_set>& image_sets) {
+    std::string body;
+    json_out w(body);
+    w.begin_object().key("imageSets").begin_array();
+    for (const auto& i : image_sets) {
+        w.begin_object();
+        w.member("datastoreId", i.datastore_id);
+        write_image_set_properties(w, i, "imageSetWorkflowStatus");
+        w.key("DICOMTags");
+        write_dicom_tags(w, i.tags);
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return body;
+}
+
 std::string image_set_state_body(std::string_view datastore_id, std::string_view image_set_id, std::string_view state,
                                  std::string_view workflow_status) {
     std::string body;

@@ -80,6 +80,9 @@ struct search_sort {
 };
 std::string search_image_sets_body(const std::vector<store::image_set>& found, const std::optional<search_sort>& sort,
                                    const std::optional<std::string>& next_token);
+// The control API's image set overview: {"imageSets": [...]}, each the version's properties
+// (ImageSetProperties' members) with its "DICOMTags".
+std::string image_set_overview_body(const std::vector<store::image_set>& image_sets);
 // DeleteImageSet: {"datastoreId", "imageSetId", "imageSetState", "imageSetWorkflowStatus"}.
 std::string image_set_state_body(std::string_view datastore_id, std::string_view image_set_id, std::string_view state,
                                  std::string_view workflow_status);

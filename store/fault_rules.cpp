@@ -66,6 +66,14 @@ bool fault_rules::remove(std::string_view id) {
     return true;
 }
 
+bool fault_rules::replace_one(std::string_view id, fault_rule rule) {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& e) { return e.rule.id == id; });
+    if (it == entries_.end()) return false;
+    *it = make_entry(std::move(rule));
+    return true;
+}
+
 void fault_rules::replace_where(const std::function<bool(const fault_rule&)>& belongs, std::vector<fault_rule> restored) {
     std::lock_guard lock(mutex_);
     std::erase_if(entries_, [&](const entry& e) { return belongs(e.rule); });

@@ -52,6 +52,9 @@ public:
     // Replaces every rule (reset, fixtures with mode=replace). REQUIRES: ids unique.
     void replace(std::vector<fault_rule> rules);
     bool remove(std::string_view id);
+    // Puts `rule` in the place of the rule `id` (keeping the order), with `rule`'s own budget and
+    // counts. False when there is no such rule. REQUIRES: rule.id == id.
+    bool replace_one(std::string_view id, fault_rule rule);
     // Removes the rules `belongs` picks and appends `restored` (a namespace's reset), keeping
     // the others; a restored rule whose id is now taken by a kept rule is left out.
     void replace_where(const std::function<bool(const fault_rule&)>& belongs, std::vector<fault_rule> restored);

@@ -55,7 +55,7 @@ world::world()
 
 control_world::control_world()
     : store_(sample_store(faults_, access_)),
-      plane_{*store_, faults_, access_, journal_, limiter_, clock_, {}, {}, {}},
+      plane_{*store_, faults_, access_, journal_, limiter_, clock_, {}, {}, {}, false},
       log_(server::log_level::error, null_stream()),
       router_(clock_, ids_, faults_, log_, server::router_extras{&journal_, &limiter_, {}, &access_, server::auth_mode::off}) {
     require(static_cast<bool>(store_->mark_baseline(clock_.now())), "cannot mark the baseline");

@@ -248,7 +248,9 @@ TEST_CASE("reset with nothing changed is harmless") {
 const char* const k_guarded[][2] = {
     {"POST", "/_emulator/reset"},  {"POST", "/_emulator/fixtures"}, {"GET", "/_emulator/state"},
     {"GET", "/_emulator/faults"},  {"POST", "/_emulator/faults"},   {"DELETE", "/_emulator/faults"},
-    {"DELETE", "/_emulator/faults/x"}, {"GET", "/_emulator/requests"}, {"DELETE", "/_emulator/requests"},
+    {"DELETE", "/_emulator/faults/x"}, {"PUT", "/_emulator/faults/x"}, {"GET", "/_emulator/requests"},
+    {"GET", "/_emulator/requests/1"}, {"DELETE", "/_emulator/requests"}, {"GET", "/_emulator/image-sets"},
+    {"GET", "/_emulator/image-sets/a/b"},
 };
 
 TEST_CASE("token guard: --admin-token makes every control route but health need the bearer token") {

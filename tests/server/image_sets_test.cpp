@@ -933,6 +933,48 @@ TEST_CASE("A second import of the same files makes version 2 of the same image s
     CHECK(ids_in(after, "imageSetPropertiesList", "imageSetState") == std::vector<std::string>{"DELETED", "DELETED"});
 }
 
+TEST_CASE("The control API's image set reads: a datastore's list, one image set's properties, versions and metadata") {
+    if (!samples_present({"CT_small.dcm"})) return;
+    s3_world w;
+    w.copy_sample("CT_small.dcm", "in-bucket/first/ct.dcm");
+    w.copy_sample("CT_small.dcm", "in-bucket/again/ct.dcm");
+    const auto ds = active_datastore(w.s, "images");
+    CHECK(body_of(w.s.get("/_emulator/image-sets?datastoreId=" + ds))["imageSets"].Size() == 0);
+    const auto first = completed_import(w, ds, "s3://in-bucket/first/");
+    const auto id = str(manifest_of(w, first), "/jobSummary/imageSetsSummary/0/imageSetId");
+    w.s.clock().advance(60'000);
+    completed_import(w, ds, "s3://in-bucket/again/");
+
+    const auto list = w.s.get("/_emulator/image-sets?datastoreId=" + ds);
+    REQUIRE_MESSAGE(list.result_int() == 200, list.body());
+    const auto sets = body_of(list);
+    REQUIRE(sets["imageSets"].Size() == 1);
+    const auto& listed = sets["imageSets"][0];
+    CHECK(str(listed, "/imageSetId") == id);
+    CHECK(str(listed, "/datastoreId") == ds);
+    CHECK(str(listed, "/versionId") == "2");
+    CHECK(str(listed, "/imageSetState") == "ACTIVE");
+    CHECK(str(listed, "/DICOMTags/DICOMPatientId") == "1CT1");
+
+    // The answers of GetImageSet, ListImageSetVersions and GetImageSetMetadata (not gzipped), side by side.
+    const auto detail = w.s.get("/_emulator/image-sets/" + ds + "/" + id);
+    REQUIRE_MESSAGE(detail.result_int() == 200, detail.body());
+    const auto doc = body_of(detail);
+    CHECK(doc["imageSet"] == body_of(w.s.post(image_set_target(ds, id, "getImageSet"), "")));
+    CHECK(doc["versions"] == body_of(w.s.post(image_set_target(ds, id, "listImageSetVersions"), "")));
+    CHECK(doc["metadata"] == metadata_of(w, ds, id));
+    const auto old = body_of(w.s.get("/_emulator/image-sets/" + ds + "/" + id + "?version=1"));
+    CHECK(str(old, "/imageSet/versionId") == "1");
+    CHECK(old["metadata"] == metadata_of(w, ds, id, "version=1"));
+
+    // A missing or unknown datastore, image set or version, and a version that is not a number.
+    CHECK(w.s.get("/_emulator/image-sets").result_int() == 400);
+    CHECK(w.s.get("/_emulator/image-sets?datastoreId=ffffffffffffffffffffffffffffffff").result_int() == 404);
+    CHECK(w.s.get("/_emulator/image-sets/" + ds + "/ffffffffffffffffffffffffffffffff").result_int() == 404);
+    CHECK(w.s.get("/_emulator/image-sets/" + ds + "/" + id + "?version=9").result_int() == 404);
+    CHECK(w.s.get("/_emulator/image-sets/" + ds + "/" + id + "?version=x").result_int() == 400);
+}
+
 // CT_small with another PatientID of the same length (explicit VR little endian: tag, "LO", length 4).
 std::optional<std::string> ct_of_other_patient() {
     auto bytes = file_bytes(k_test_files / "CT_small.dcm");

@@ -13,6 +13,10 @@ import { fileURLToPath } from "node:url";
 
 import { GetDICOMImportJobCommand, MedicalImagingClient } from "@aws-sdk/client-medical-imaging";
 
+// The SDK module this harness's clients come from, for suites outside this package (tests/ui):
+// their commands must be of the same copy as the client.
+export * as sdk from "@aws-sdk/client-medical-imaging";
+
 // Nothing from the machine may steer the SDK (profiles, real keys, retry or endpoint settings,
 // instance metadata): drop every AWS_ variable and set only dummy ones.
 for (const name of Object.keys(process.env)) {
@@ -45,7 +49,8 @@ const shutdown_timeout_ms = 15_000;
 export const can_start_server = () => Boolean(process.env.HIL_BINARY);
 
 // `flags`: extra command-line arguments (["--auth", "sigv4"]); `fixtures`: a fixture path, or a
-// list of them, instead of fixtures/sdk-scenario.json. Either one means a server of its own.
+// list of them, instead of fixtures/sdk-scenario.json ([]: the built-in sample). Either one
+// means a server of its own.
 export async function start_server({ flags = [], fixtures } = {}) {
   const own = flags.length > 0 || fixtures !== undefined;
   const given = process.env.HIL_SDK_ENDPOINT;
