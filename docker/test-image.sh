@@ -17,7 +17,7 @@ t_all=$(hil_now)
 container=""
 cleanup() {
   local rc=$?
-  if [[ -n $container ]]; then podman rm -f -t 0 "$container" "$container-s3" >/dev/null 2>&1 || true; fi
+  if [[ -n $container ]]; then podman rm -f -t 0 "$container" "$container-s3" "$container-readme" >/dev/null 2>&1 || true; fi
   hil_podman_cleanup
   exit "$rc"
 }
@@ -129,6 +129,51 @@ print("import in the image: 1 file, image set %s, frame of %d bytes" % (image_se
 PY
 podman rm -f "$s3_container" >/dev/null
 hil_say "a real import inside the image passed"
+
+# --- the README's own `docker run` lines, through Podman -------------------------------------------
+# Every `docker run` of the README blocks marked `run-by docker/test-image.sh`, as written, with two
+# substitutions: podman for docker, and host networking on a free port (HIL_PORT) for
+# `-p 127.0.0.1:7979:7979` (a published port needs Podman's bridge, which changes the machine's
+# iptables). The mounts are a copy of fixtures/ (as `fixtures` and `my-fixtures`), an S3 folder and
+# the README's creds.json. Each container must answer /_emulator/health, then stops.
+readme_dir=$(mktemp -d "$conf_dir/readme.XXXXXX")
+cp -r fixtures "$readme_dir/fixtures"
+cp -r fixtures "$readme_dir/my-fixtures"
+mkdir -p "$readme_dir/s3"
+chmod -R a+rX "$readme_dir" && chmod a+rwX "$readme_dir/s3"   # the image's user reads the mounts
+python3 - "$repo/README.md" "$readme_dir" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+# The README's creds.json block (the fixture of the credentials examples).
+m = re.search(r"<!-- example: fixture creds\.json -->\n```json\n(.*?)\n```", text, re.S)
+open(f"{sys.argv[2]}/creds.json", "w").write(m.group(1))
+runs = []
+for block in re.findall(r"<!-- example: run-by docker/test-image\.sh -->\n```sh\n(.*?)\n```", text, re.S):
+    for line in block.replace("\\\n", " ").split("\n"):
+        line = re.sub(r"\s+#\s.*$", "", line).strip()
+        if line.startswith("docker run "):
+            runs.append(line)
+open(f"{sys.argv[2]}/runs.txt", "w").write("\n".join(runs) + "\n")
+PY
+chmod a+r "$readme_dir/creds.json"
+readme_runs=0
+while IFS= read -r line; do
+  [[ -n $line ]] || continue
+  p=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cmd=${line/docker run --rm -p 127.0.0.1:7979:7979/podman run -d --name $container-readme --network host -e HIL_PORT=$p}
+  [[ $cmd != "$line" ]] || { echo "README line not in the expected form: $line" >&2; exit 1; }
+  (cd "$readme_dir" && eval "$cmd") >/dev/null
+  ok=0
+  for _ in $(seq 100); do
+    if curl -sf "http://127.0.0.1:$p/_emulator/health" >/dev/null; then ok=1; break; fi
+    sleep 0.1
+  done
+  [[ $ok == 1 ]] || { echo "README: no answer from: $line" >&2; podman logs "$container-readme" >&2; exit 1; }
+  podman rm -f -t 5 "$container-readme" >/dev/null
+  readme_runs=$((readme_runs + 1))
+done <"$readme_dir/runs.txt"
+((readme_runs >= 5)) || { echo "found only $readme_runs docker run lines in the README" >&2; exit 1; }
+hil_say "the README's $readme_runs docker run lines answered"
 
 # --- SIGTERM -------------------------------------------------------------------------------------
 t=$(hil_now)

@@ -12,6 +12,8 @@ Every fenced code block in the README must be introduced by an annotation on the
                                          the file @FILES@/NAME that sessions may load
   <!-- example: covered-by FILE... -->   run by those files: every command line of the block must be
                                          in one of them, word for word
+  <!-- example: run-by FILE -->          FILE reads such blocks out of the README and runs them itself
+                                         (it must name this marker)
   <!-- example: not-run REASON -->       text that cannot run here (Java, Go: no package registry for
                                          them), or that is not a program (a diagram, an outline)
 
@@ -370,6 +372,17 @@ def run_covered_by(block):
     return [f"not run by {' or '.join(files)}: {c}" for c in missing]
 
 
+def run_by(block):
+    if len(block.args) != 1:
+        return ["run-by names one file"]
+    path = os.path.join(ROOT, block.args[0])
+    if not os.path.isfile(path):
+        return [f"run-by names {block.args[0]}, which does not exist"]
+    if f"run-by {block.args[0]}" not in open(path, encoding="utf-8").read():
+        return [f"{block.args[0]} does not read the README's `run-by {block.args[0]}` blocks"]
+    return []
+
+
 def heading_slug(text):
     """GitHub's anchor for a heading."""
     return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
@@ -451,6 +464,8 @@ def main():
                 problems = run_fixture(block, binary, files)
             elif block.kind == "covered-by":
                 problems = run_covered_by(block)
+            elif block.kind == "run-by":
+                problems = run_by(block)
             elif block.kind == "not-run":
                 if not block.args:
                     problems = ["not-run gives no reason"]
