@@ -299,8 +299,10 @@ void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
             }
             w.EndObject();
         };
-        message("request", e.request);
-        message("response", e.response);
+        if (e.exchange) {
+            message("request", e.exchange->request);
+            message("response", e.exchange->response);
+        }
     }
     w.EndObject();
 }

@@ -29,8 +29,10 @@ bool journal_filter::matches(const journal_entry& e) const {
 std::vector<journal_entry> request_journal::query(const journal_filter& f, std::optional<std::size_t> limit) const {
     std::lock_guard lock(mutex_);
     std::vector<journal_entry> out;
-    // Newest first, so a limit stops the walk early; reversed at the end.
+    // Newest first, so a limit stops the walk early, and so does a poller's cursor (sequences
+    // increase along the ring); reversed at the end.
     for (auto it = entries_.rbegin(); it != entries_.rend() && (!limit || out.size() < *limit); ++it) {
+        if (f.after && it->sequence <= *f.after) break;
         if (f.matches(*it)) out.push_back(*it);
     }
     std::reverse(out.begin(), out.end());

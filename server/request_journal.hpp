@@ -1,11 +1,14 @@
 // request_journal: the last N API calls, for tests that ask "which calls were made?".
-// A ring: once full, each new entry drops the oldest, so memory stays bounded (each entry
-// keeps at most k_kept_body_bytes of each body).
+// A ring: once full, each new entry drops the oldest, so memory stays bounded: each entry keeps
+// at most k_kept_head_chars of each head and k_kept_body_bytes of each body, so a full ring of
+// the default 10,000 entries holds at most 2 x (8 + 4) KB x 10,000 = 240 MB in the worst case
+// (every call with headers past 2,048 characters of 4-byte UTF-8) and a few MB in practice.
 // Thread safety: safe from any thread.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,15 +21,24 @@
 namespace hil::server {
 
 // One side of a call as the journal keeps it: the head as text ("GET /path HTTP/1.1" or
-// "HTTP/1.1 200 OK", then "Name: value" lines) and the start of a text body.
+// "HTTP/1.1 200 OK", then "Name: value" lines) and the start of a text body. Both are valid
+// UTF-8, so that the control API can hand them on as JSON strings.
 struct journal_message {
-    std::string head;
-    std::string body;            // the first k_kept_body_bytes of a text body; empty for a binary one
+    std::string head;            // an invalid byte becomes U+FFFD; cut with "..." past k_kept_head_chars
+    std::string body;            // the first k_kept_body_bytes of a text body (whole characters); empty for a binary one
     std::size_t body_size = 0;   // the whole body's size in bytes
-    bool body_binary = false;    // compressed or not text: not kept
+    bool body_binary = false;    // compressed, not text, or not valid UTF-8: not kept
 };
 
+inline constexpr std::size_t k_kept_head_chars = 2048;
 inline constexpr std::size_t k_kept_body_bytes = 4096;
+
+// Both sides of a call, shared between the ring and its readers: listing the journal copies
+// the summaries, never the heads and bodies.
+struct journal_exchange {
+    journal_message request;
+    journal_message response;  // empty head when the connection was dropped
+};
 
 struct journal_entry {
     std::uint64_t sequence = 0;  // 1, 2, ... in arrival order; survives the ring dropping entries
@@ -43,8 +55,7 @@ struct journal_entry {
     std::string error_type;  // x-amzn-ErrorType, empty on success
     std::string fault_id;    // the fault rule that fired, if any
     double latency_ms = 0;
-    journal_message request;
-    journal_message response;  // empty head when the connection was dropped
+    std::shared_ptr<const journal_exchange> exchange;  // null only for entries made without one (tests)
 };
 
 struct journal_filter {

@@ -5,9 +5,11 @@
 #include <array>
 #include <ctime>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
+#include "api/shapes.hpp"
 #include "server/request_input.hpp"
 #include "server/sigv4.hpp"
 #include "server/uri_path.hpp"
@@ -156,17 +158,28 @@ bool is_text_body(std::string_view content_type, std::string_view content_encodi
 template <bool IsRequest>
 journal_message journal_message_of(const http::message<IsRequest, http::string_body>& m, std::string first_line) {
     journal_message out;
-    out.head = std::move(first_line);
+    std::string head = std::move(first_line);
     for (const auto& field : m) {
-        out.head += '\n';
-        out.head += field.name_string();
-        out.head += ": ";
-        out.head += field.value();
+        head += '\n';
+        head += field.name_string();
+        head += ": ";
+        head += field.value();
     }
-    const auto& body = m.body();
+    out.head = api::display_value(head, k_kept_head_chars);
+    const std::string_view body = m.body();
     out.body_size = body.size();
     out.body_binary = !body.empty() && !is_text_body(m[http::field::content_type], m[http::field::content_encoding]);
-    if (!out.body_binary) out.body = body.substr(0, k_kept_body_bytes);
+    if (!out.body_binary) {
+        // Whole characters only: back off a cut that falls inside one.
+        std::size_t kept = std::min(body.size(), k_kept_body_bytes);
+        while (kept > 0 && kept < body.size() && (static_cast<unsigned char>(body[kept]) & 0xC0U) == 0x80U) --kept;
+        const auto start = body.substr(0, kept);
+        if (api::display_value(start, start.size()) == start) {
+            out.body = std::string(start);
+        } else {
+            out.body_binary = true;  // not UTF-8 text, whatever its type says
+        }
+    }
     return out;
 }
 
@@ -213,6 +226,30 @@ bool router::authorized(const request& req) const {
     return header.size() == bearer.size() + extras_.admin_token.size() &&
            beast::iequals(header.substr(0, bearer.size()), bearer) && header.substr(bearer.size()) == extras_.admin_token;
 }
+
+namespace {
+
+// Why a control request is refused as a browser's cross-site request, or nothing. A web page the
+// user has open may send "simple" requests (a form POST, a text/plain fetch) to a server on
+// loopback; the browser marks them with Origin (or Sec-Fetch-Site), which the dashboard's own
+// calls share with the Host. Clients that are not browsers (curl, the SDKs) send neither.
+std::optional<std::string> cross_site_refusal(const request& req) {
+    const std::string_view fetch_site = req["Sec-Fetch-Site"];
+    if (beast::iequals(fetch_site, "cross-site") || beast::iequals(fetch_site, "same-site")) {
+        return "The control API does not answer a browser's " + api::display_value(fetch_site, 16) +
+               " request (Sec-Fetch-Site)";
+    }
+    const std::string_view origin = req[http::field::origin];
+    if (origin.empty()) return std::nullopt;
+    const auto scheme_end = origin.find("://");
+    const auto authority = scheme_end == std::string_view::npos ? std::string_view{} : origin.substr(scheme_end + 3);
+    const std::string_view host = req[http::field::host];
+    if (!authority.empty() && beast::iequals(authority, host)) return std::nullopt;
+    return "The control API does not answer a cross-origin request: Origin " + api::display_value(origin, 128) +
+           " is not this server (Host " + api::display_value(host, 128) + ")";
+}
+
+}  // namespace
 
 // What one request's stages decided, for finish and the journal.
 struct router::outcome {
@@ -308,6 +345,8 @@ routed router::route_request(const request& req) {
                               : "No operation matches " + what + "; this path accepts " + allow);
         } else if (found->op) {
             run_api(*found, req, labels, out);
+        } else if (const auto refusal = found->access == control_access::guarded ? cross_site_refusal(req) : std::nullopt) {
+            out.result = api::error::of(api::error_code::access_denied, *refusal);
         } else if (found->access == control_access::guarded && !authorized(req)) {
             out.result = api::error::of(api::error_code::unauthorized);
         } else {
@@ -370,13 +409,15 @@ routed router::route_request(const request& req) {
         if (fault) e.fault_id = fault->rule_id;
         e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
                        static_cast<double>(answer.delay.count());
-        e.request = journal_message_of(req, std::string(req.method_string()) + " " + std::string(req.target()) + " " +
-                                                http_version_text(req.version()));
+        auto exchange = std::make_shared<journal_exchange>();
+        exchange->request = journal_message_of(req, std::string(req.method_string()) + " " + std::string(req.target()) +
+                                                        " " + http_version_text(req.version()));
         if (!answer.drop) {
-            e.response = journal_message_of(answer.res, http_version_text(answer.res.version()) + " " +
-                                                            std::to_string(answer.res.result_int()) + " " +
-                                                            std::string(answer.res.reason()));
+            exchange->response = journal_message_of(answer.res, http_version_text(answer.res.version()) + " " +
+                                                                    std::to_string(answer.res.result_int()) + " " +
+                                                                    std::string(answer.res.reason()));
         }
+        e.exchange = std::move(exchange);
         extras_.journal->record(std::move(e));
     }
     return answer;

@@ -176,7 +176,7 @@ let image_sets_text = "";
 let open_image_set = null;  // {datastoreId, imageSetId}
 
 async function refresh_image_sets() {
-  if (!last_state) await refresh_overview();
+  await refresh_overview();  // the datastores as they are now: one made since the last look has image sets too
   const datastores = (last_state.datastores ?? []).filter((d) => lifecycle(d, "datastoreStatus").status !== "DELETED");
   const lists = await Promise.all(datastores.map(async (d) => {
     const { imageSets } = await api(`/_emulator/image-sets?datastoreId=${encodeURIComponent(d.datastoreId)}`);
@@ -200,6 +200,7 @@ async function refresh_image_sets() {
       el("td", {}, [t.DICOMSeriesModality, t.DICOMSeriesInstanceUID].filter(Boolean).join(" · ")),
       el("td", {}, time_text(i.updatedAt)));
   }), 8, "No image set.");
+  // Only when the list changed (the early return above), so an open study is not fetched again and again.
   if (open_image_set) await show_image_set(open_image_set.datastoreId, open_image_set.imageSetId, false);
 }
 

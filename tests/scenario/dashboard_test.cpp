@@ -137,6 +137,56 @@ TEST_CASE("journal entry detail: the request and the answer as sent, text bodies
     expect_error(srv.get("/_emulator/requests/x"), 400, "ValidationException", "filter sequence");
 }
 
+TEST_CASE("journal entry detail: valid UTF-8 whatever came in; a long head is cut") {
+    scenario_server srv(scenario_config(), fixture());
+    // A cut inside a 2-byte character backs off to the character before it.
+    const std::string accents(3000, 'a');
+    std::string body = "{\"datastoreName\":\"" + accents;
+    while (body.size() < 4095) body += "a";
+    body += "\xC3\xA9\xC3\xA9\"}";  // "é" across the 4,096-byte mark
+    srv.call(http::verb::post, "/datastore", body);
+    // Not UTF-8 although its type says JSON: kept as binary.
+    srv.call(http::verb::post, "/datastore", "{\"datastoreName\":\"\xFF\xFE\"}");
+    // A header value with a byte that is not UTF-8, and a head far past the kept length.
+    srv.get(job_target(ds, "one"), {{"X-Bytes", "caf\xE9"}, {"X-Long", std::string(5000, 'h')}});
+
+    const auto list = body_json(srv.get("/_emulator/requests"));
+    REQUIRE(list["requests"].Size() == 3);
+    const auto entry = [&](unsigned i) {
+        return srv.get("/_emulator/requests/" + std::to_string(list["requests"][i]["sequence"].GetUint64()));
+    };
+    const auto cut = body_json(entry(0));
+    CHECK(str(cut["request"], "body").size() == 4095);  // the "é" that straddles the mark is left out whole
+    CHECK(cut["request"]["bodyTruncated"].GetBool());
+    const auto bad = body_json(entry(1));
+    CHECK(bad["request"]["bodyBinary"].GetBool());
+    CHECK_FALSE(bad["request"].HasMember("body"));
+    const auto raw = entry(2);
+    CHECK(hil::api::display_value(raw.body(), raw.body().size()) == raw.body());  // the answer itself is valid UTF-8
+    const auto head = str(body_json(raw)["request"], "head");
+    CHECK(head.find("X-Bytes: caf\xEF\xBF\xBD") != std::string::npos);  // U+FFFD for the stray byte
+    CHECK(hil::api::utf8_length(head) == hil::server::k_kept_head_chars + 3);
+    CHECK(head.substr(head.size() - 3) == "...");
+}
+
+TEST_CASE("control API: a browser's cross-site request is refused (its Origin is not this server)") {
+    scenario_server srv(scenario_config(), fixture());
+    expect_error(srv.call(http::verb::post, "/_emulator/reset", "", {{"Origin", "http://evil.example"}}), 403,
+                 "AccessDeniedException", "Origin http://evil.example is not this server");
+    expect_error(srv.call(http::verb::post, "/_emulator/fixtures", "{}", {{"Origin", "null"}}), 403,
+                 "AccessDeniedException", "Origin null is not this server");
+    expect_error(srv.call(http::verb::delete_, "/_emulator/faults", "", {{"Sec-Fetch-Site", "cross-site"}}), 403,
+                 "AccessDeniedException", "cross-site");
+    // The dashboard's own calls (same origin: the harness sends Host 127.0.0.1), and clients that send
+    // no Origin (curl, the SDKs, the test suites), are served.
+    CHECK(srv.call(http::verb::post, "/_emulator/reset", "", {{"Origin", "http://127.0.0.1"}}).result_int() == 200);
+    CHECK(srv.call(http::verb::post, "/_emulator/reset", "", {{"Sec-Fetch-Site", "same-origin"}}).result_int() == 200);
+    CHECK(srv.call(http::verb::post, "/_emulator/reset").result_int() == 200);
+    // Health stays open to anyone, and the API is not the control API's business.
+    CHECK(srv.get("/_emulator/health", {{"Origin", "http://evil.example"}}).result_int() == 200);
+    CHECK(srv.get(job_target(ds, "one"), {{"Origin", "http://evil.example"}}).result_int() == 200);
+}
+
 TEST_CASE("journal entry detail: a dropped connection has no answer") {
     scenario_server srv(scenario_config(), fixture());
     REQUIRE(srv.call(http::verb::post, "/_emulator/faults", R"({"id":"drop","jobId":"one","dropConnection":true})")

@@ -7,7 +7,7 @@ The schema's verdict comes from Debian's python3-jsonschema (Draft202012Validato
 Corpus:
   - every fixture in the repository (each *.json whose top level has a fixture member), each file
     alone and each folder of them at once; all must be accepted and name the schema in "$schema";
-  - every fixture document in a ```json block of README.md and docs/readme-parts/*.md (read-only);
+  - every fixture document in a ```json block of README.md (read-only);
   - the fixture fuzz target's corpus and regressions (many are not JSON at all);
   - tests/schema/invalid/: one refusal each that the schema can express; `expected.tsv` names the
     place the loader must report, and the schema must report an error at or around the same place;
@@ -212,7 +212,6 @@ def repository_fixtures():
         cases.append(Case(rel, data=data, path=os.path.join(ROOT, rel), want=True))
         folders.add(os.path.dirname(rel))
     # A folder is what --fixtures loads at once (duplicates across its files are refused).
-    folders.discard("fixtures")  # it also holds schema.json, so it is no folder of fixtures
     for d in sorted(folders):
         cases.append(Case(d + "/", path=os.path.join(ROOT, d), want=True))
     return cases
@@ -223,9 +222,7 @@ FENCE = re.compile(r"^```json[^\n]*\n(.*?)^```", re.M | re.S)
 
 def readme_examples():
     cases = []
-    sources = ["README.md"] + sorted("docs/readme-parts/" + f for f in os.listdir(os.path.join(ROOT, "docs", "readme-parts"))
-                                     if f.endswith(".md")) if os.path.isdir(os.path.join(ROOT, "docs", "readme-parts")) else ["README.md"]
-    for rel in sources:
+    for rel in ["README.md"]:
         with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
             text = f.read()
         for n, m in enumerate(FENCE.finditer(text)):

@@ -24,7 +24,10 @@ const pydicom_files = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
 const skip = !fs.existsSync(chromium_path) ? `no Chromium at ${chromium_path} (Debian's chromium package)`
            : !can_start_server() ? "needs HIL_BINARY" : false;
-if (skip) process.exitCode = 77;  // ctest's SKIP_RETURN_CODE, so a missing browser shows as skipped
+// ctest's SKIP_RETURN_CODE, so a missing browser shows as skipped; CI sets HIL_REQUIRE_UI=1, where a
+// missing browser is a failure (a skip would let it pass without the browser test).
+if (skip) process.exitCode = process.env.HIL_REQUIRE_UI === "1" ? 1 : 77;
+if (skip && process.env.HIL_REQUIRE_UI === "1") console.error(`HIL_REQUIRE_UI=1 but ${skip}`);
 
 // The flags that keep Chromium from reaching out: the machine's network is closed, and a
 // browser waiting on refused connections stalls.
