@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "api/operations.hpp"
+#include "api/shapes.hpp"
 #include "server/uri_path.hpp"
 #include "server/version.hpp"
 #include "server/wire_json.hpp"
@@ -250,6 +251,16 @@ api::result<Int> parse_filter(std::string_view name, const std::string& text) {
     return v;
 }
 
+// `cut` without the character its end splits, if it splits one (the journal cuts bodies by bytes).
+std::string_view whole_characters(std::string_view cut) {
+    std::size_t lead = cut.size();  // just past the last byte that is not a continuation byte
+    while (lead > 0 && cut.size() - lead < 3 && (static_cast<unsigned char>(cut[lead - 1]) & 0xC0U) == 0x80U) --lead;
+    if (lead == 0) return cut;
+    const auto first = static_cast<unsigned char>(cut[lead - 1]);
+    const std::size_t length = first >= 0xF0U ? 4 : first >= 0xE0U ? 3 : first >= 0xC0U ? 2 : 1;
+    return lead - 1 + length > cut.size() ? cut.substr(0, lead - 1) : cut;
+}
+
 // One journal entry; `detail` adds the request and the answer as they went over the wire.
 void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
     w.StartObject();
@@ -280,19 +291,22 @@ void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
     w.Key("latencyMs");
     w.Double(std::round(e.latency_ms * 1000.0) / 1000.0);
     if (detail) {
+        // What the journal kept is the wire's bytes; JSON strings must be UTF-8. The head's invalid
+        // bytes become U+FFFD; a body that is not UTF-8 text (past a character the cut split) is binary.
         const auto message = [&w](const char* key, const journal_message& m) {
             if (m.head.empty()) return;
             w.Key(key);
             w.StartObject();
-            put(w, "head", m.head);
+            put(w, "head", api::display_value(m.head, m.head.size()) + (m.head_truncated ? "..." : ""));
             w.Key("bodySize");
             w.Uint64(m.body_size);
-            if (m.body_binary) {
+            const std::string_view body = m.body.size() < m.body_size ? whole_characters(m.body) : m.body;
+            if (m.body_binary || api::display_value(body, body.size()) != body) {
                 w.Key("bodyBinary");
                 w.Bool(true);
             } else {
-                put(w, "body", m.body);
-                if (m.body.size() < m.body_size) {
+                put(w, "body", body);
+                if (body.size() < m.body_size) {
                     w.Key("bodyTruncated");
                     w.Bool(true);
                 }

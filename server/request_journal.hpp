@@ -1,8 +1,8 @@
 // request_journal: the last N API calls, for tests that ask "which calls were made?".
 // A ring: once full, each new entry drops the oldest, so memory stays bounded: each entry keeps
-// at most k_kept_head_chars of each head and k_kept_body_bytes of each body, so a full ring of
-// the default 10,000 entries holds at most 2 x (8 + 4) KB x 10,000 = 240 MB in the worst case
-// (every call with headers past 2,048 characters of 4-byte UTF-8) and a few MB in practice.
+// at most k_kept_head_bytes of each head and k_kept_body_bytes of each body, so a full ring of
+// the default 10,000 entries holds at most 2 x (8 + 4) KiB x 10,000 = 240 MiB in the worst case
+// (every call with 8 KiB of headers and a body) and a few MB in practice.
 // Thread safety: safe from any thread.
 #pragma once
 
@@ -20,17 +20,19 @@
 
 namespace hil::server {
 
-// One side of a call as the journal keeps it: the head as text ("GET /path HTTP/1.1" or
-// "HTTP/1.1 200 OK", then "Name: value" lines) and the start of a text body. Both are valid
-// UTF-8, so that the control API can hand them on as JSON strings.
+// One side of a call as the journal keeps it: the head ("GET /path HTTP/1.1" or "HTTP/1.1 200 OK",
+// then "Name: value" lines) and the start of a text body, as the bytes went over the wire: what
+// a call costs the journal is two copies. Whoever shows them makes them valid UTF-8 (the control
+// API does, on reading), since a client may send any bytes.
 struct journal_message {
-    std::string head;            // an invalid byte becomes U+FFFD; cut with "..." past k_kept_head_chars
-    std::string body;            // the first k_kept_body_bytes of a text body (whole characters); empty for a binary one
-    std::size_t body_size = 0;   // the whole body's size in bytes
-    bool body_binary = false;    // compressed, not text, or not valid UTF-8: not kept
+    std::string head;             // at most k_kept_head_bytes
+    bool head_truncated = false;  // the head was longer
+    std::string body;             // the first k_kept_body_bytes of a text body; empty for a binary one
+    std::size_t body_size = 0;    // the whole body's size in bytes
+    bool body_binary = false;     // compressed or not text: not kept
 };
 
-inline constexpr std::size_t k_kept_head_chars = 2048;
+inline constexpr std::size_t k_kept_head_bytes = 8192;
 inline constexpr std::size_t k_kept_body_bytes = 4096;
 
 // Both sides of a call, shared between the ring and its readers: listing the journal copies

@@ -9,7 +9,6 @@
 #include <optional>
 #include <stdexcept>
 
-#include "api/shapes.hpp"
 #include "server/request_input.hpp"
 #include "server/sigv4.hpp"
 #include "server/uri_path.hpp"
@@ -158,28 +157,23 @@ bool is_text_body(std::string_view content_type, std::string_view content_encodi
 template <bool IsRequest>
 journal_message journal_message_of(const http::message<IsRequest, http::string_body>& m, std::string first_line) {
     journal_message out;
-    std::string head = std::move(first_line);
+    out.head = std::move(first_line);
+    std::size_t size = out.head.size();
+    for (const auto& field : m) size += field.name_string().size() + field.value().size() + 3;
+    out.head.reserve(std::min(size, k_kept_head_bytes));  // one allocation, and no more than is kept
     for (const auto& field : m) {
-        head += '\n';
-        head += field.name_string();
-        head += ": ";
-        head += field.value();
+        if (out.head.size() >= k_kept_head_bytes) break;
+        out.head += '\n';
+        out.head += field.name_string();
+        out.head += ": ";
+        out.head += field.value();
     }
-    out.head = api::display_value(head, k_kept_head_chars);
+    if (out.head.size() > k_kept_head_bytes) out.head.resize(k_kept_head_bytes);
+    out.head_truncated = out.head.size() == k_kept_head_bytes;
     const std::string_view body = m.body();
     out.body_size = body.size();
     out.body_binary = !body.empty() && !is_text_body(m[http::field::content_type], m[http::field::content_encoding]);
-    if (!out.body_binary) {
-        // Whole characters only: back off a cut that falls inside one.
-        std::size_t kept = std::min(body.size(), k_kept_body_bytes);
-        while (kept > 0 && kept < body.size() && (static_cast<unsigned char>(body[kept]) & 0xC0U) == 0x80U) --kept;
-        const auto start = body.substr(0, kept);
-        if (api::display_value(start, start.size()) == start) {
-            out.body = std::string(start);
-        } else {
-            out.body_binary = true;  // not UTF-8 text, whatever its type says
-        }
-    }
+    if (!out.body_binary) out.body = body.substr(0, k_kept_body_bytes);
     return out;
 }
 

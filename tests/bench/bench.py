@@ -90,12 +90,7 @@ class emulator:
         self.pids = [self.proc.pid]
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM)
 
 
 class nginx_server:
@@ -114,30 +109,45 @@ class nginx_server:
                  else "open_file_cache off;")
         conf = (conf.replace("@NOFILE@", str(nofile)).replace("@OPEN_FILE_CACHE@", cache).replace("@TMP@", tmp).replace("@ROOT@", root).replace("@PORT@", str(self.port))
                 .replace("@USER@", "user root;" if os.geteuid() == 0 else ""))
-        path = os.path.join(tmp, "nginx.conf")
-        with open(path, "w") as f:
-            f.write(conf)
-        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, "nginx", "-p", tmp, "-e", os.path.join(tmp, "error.log"),
-                                      "-c", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise SystemExit("nginx did not start: " + self.proc.stderr.read().decode(errors="replace"))
-                time.sleep(0.05)
-        time.sleep(0.2)
-        self.pids = [self.proc.pid] + children(self.proc.pid)
+        start_nginx(self, conf, tmp)
 
     def stop(self):
-        self.proc.send_signal(signal.SIGQUIT)
+        stop_nginx(self)
+
+
+def start_nginx(server, conf, tmp):
+    """Starts nginx pinned to the server CPU with the config text `conf`, which listens on
+    server.port; returns once the port accepts, with server.proc and server.pids set."""
+    path = os.path.join(tmp, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    server.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, "nginx", "-p", tmp, "-e", os.path.join(tmp, "error.log"),
+                                    "-c", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 10
+    while time.time() < deadline:
         try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+            break
+        except OSError:
+            if server.proc.poll() is not None:
+                raise SystemExit("nginx did not start: " + server.proc.stderr.read().decode(errors="replace"))
+            time.sleep(0.05)
+    time.sleep(0.2)
+    server.pids = [server.proc.pid] + children(server.proc.pid)
+
+
+def stop_nginx(server):
+    stop_process(server.proc, signal.SIGQUIT)  # nginx's graceful stop
+
+
+def stop_process(proc, sig):
+    """`sig`, then up to 15 s for the process to end, then SIGKILL."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 # ---- checks -------------------------------------------------------------------------------
@@ -218,12 +228,18 @@ def first_answer(binary, args, path, label):
 # ---- load ---------------------------------------------------------------------------------
 
 def run_wrk(server, shape, mix, paths_file, duration):
+    return wrk_trial(server, shape, "mix.lua", {"HIL_BENCH_PATHS": paths_file, "HIL_BENCH_MIX": mix}, duration)
+
+
+def wrk_trial(server, shape, script, variables, duration):
+    """One wrk run of tests/bench/`script` against `server` (its Lua reads `variables` from the
+    environment): wrk's figures, with the server's CPU time and requests per server CPU-second."""
     cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{shape['connections']}", f"-d{duration}s", "--latency",
-           "-s", os.path.join(HERE, "mix.lua")]
+           "-s", os.path.join(HERE, script)]
     if shape["close"]:
         cmd += ["-H", "Connection: close"]  # with the space: wrk ignores "Connection:close"
     cmd.append(f"http://127.0.0.1:{server.port}")
-    env = dict(os.environ, HIL_BENCH_PATHS=paths_file, HIL_BENCH_MIX=mix)
+    env = dict(os.environ, HIL_BENCH_DIR=HERE, **variables)
     before = sum(cpu_ticks(p) for p in server.pids)
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60)
     after = sum(cpu_ticks(p) for p in server.pids)

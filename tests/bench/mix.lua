@@ -4,7 +4,7 @@
 --   HIL_BENCH_MIX    "hit,miss,invalid" percentages (default "80,10,10"): existing jobs (200),
 --                    unknown jobs or datastores (404), invalid ids (400)
 -- Requests are formatted once in init(), so per request wrk only picks one at random.
--- done() prints one line "HILBENCH {json}" that bench.py parses.
+-- done() (report.lua) prints one line "HILBENCH {json}" that bench.py parses.
 
 local pools = { ["200"] = {}, ["404"] = {}, ["400"] = {} }
 local cut_hit, cut_miss
@@ -43,11 +43,4 @@ function request()
     return pool[math.random(#pool)]
 end
 
-function done(summary, latency, requests)
-    local e = summary.errors
-    io.write(string.format(
-        'HILBENCH {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
-        '"timeout":%d,"non2xx":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
-        summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.timeout, e.status,
-        latency:percentile(50), latency:percentile(99), latency.max))
-end
+dofile(os.getenv("HIL_BENCH_DIR") .. "/report.lua")  -- done(): the HILBENCH line

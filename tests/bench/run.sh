@@ -4,6 +4,7 @@
 # tests/bench/results/latest.{md,json}. Extra arguments go to bench.py, e.g.
 #   tests/bench/run.sh --rounds 5 --duration 10
 #   tests/bench/run.sh --data /tmp/hil-bench-data     # keep and reuse the generated files
+#   tests/bench/run.sh --hot                          # the hot reads, each against nginx serving one cached file
 # Needs wrk, nginx and taskset (Debian: wrk nginx util-linux) and 2 or more CPUs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,4 +19,10 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS="-Wno-error=null-dereference -Wno-error=restrict" >/dev/null
 HIL_BUILD_DIR="$build_dir" HIL_BUILD_TYPE=Release HIL_BUILD_TESTS=OFF HIL_BUILD_JOBS=${HIL_BUILD_JOBS:-2} \
   scripts/build healthimaging-local
+# --hot: the hot reads against nginx serving each body as one cached file (tests/bench/hot_reads.py),
+# instead of the mixed run against nginx serving every job's file (tests/bench/bench.py).
+if [[ ${1:-} == --hot ]]; then
+  shift
+  exec python3 tests/bench/hot_reads.py --binary "$build_dir/healthimaging-local" --command "tests/bench/run.sh --hot $*" "$@"
+fi
 exec python3 tests/bench/bench.py --binary "$build_dir/healthimaging-local" --command "tests/bench/run.sh $*" "$@"

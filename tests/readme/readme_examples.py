@@ -246,15 +246,31 @@ PRINT_CHECK = re.compile(r"^(\s*)print\((.*)\)\s*# -> (.*)$")
 LOG_CHECK = re.compile(r"^(\s*)console\.log\((.*)\);?\s*// -> (.*)$")
 
 
-def run_python(block, session):
-    source = session.here(block.text)
+def with_checks(source, pattern, call_end=""):
+    """The source with each checked print line turned into a call of __readme_check(index, values),
+    and the lines the README says they print, by index."""
     checks = []
     lines = source.split("\n")
     for n, line in enumerate(lines):
-        m = PRINT_CHECK.match(line)
+        m = pattern.match(line)
         if m:
             checks.append(m.group(3))
-            lines[n] = f"{m.group(1)}__readme_check({len(checks) - 1}, {m.group(2)})"
+            lines[n] = f"{m.group(1)}__readme_check({len(checks) - 1}, {m.group(2)}){call_end}"
+    return "\n".join(lines), checks
+
+
+def compare_checks(checks, seen, what):
+    failures = []
+    for index, expected in enumerate(checks):
+        if index not in seen:
+            failures.append(f"`{what}  -> {expected}` never ran")
+        elif not same_line(expected, seen[index]):
+            failures.append(f"printed {seen[index]!r}, the README says {expected!r}")
+    return failures
+
+
+def run_python(block, session):
+    source, checks = with_checks(session.here(block.text), PRINT_CHECK)
     seen = {}
 
     def check(index, *values):
@@ -267,31 +283,18 @@ def run_python(block, session):
     os.chdir(session.tmp)
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile("\n".join(lines), f"{block.where()} (python)", "exec"), session.namespace)
+            exec(compile(source, f"{block.where()} (python)", "exec"), session.namespace)
     except Exception:
         return [f"raised:\n{traceback.format_exc()}"]
     finally:
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(session.saved_env)
-    failures = []
-    for index, expected in enumerate(checks):
-        if index not in seen:
-            failures.append(f"`print(...)  # -> {expected}` never ran")
-        elif not same_line(expected, seen[index]):
-            failures.append(f"printed {seen[index]!r}, the README says {expected!r}")
-    return failures
+    return compare_checks(checks, seen, "print(...)  #")
 
 
 def run_js(block, session):
-    source = session.here(block.text)
-    checks = []
-    lines = source.split("\n")
-    for n, line in enumerate(lines):
-        m = LOG_CHECK.match(line)
-        if m:
-            checks.append(m.group(3))
-            lines[n] = f"{m.group(1)}__readme_check({len(checks) - 1}, {m.group(2)});"
+    source, checks = with_checks(session.here(block.text), LOG_CHECK, ";")
     prelude = ("const __seen = {};\n"
                "const __readme_check = (i, ...v) => { __seen[i] = v.map((x) => typeof x === 'string' ? x : "
                "JSON.stringify(x)).join(' '); };\n"
@@ -299,7 +302,7 @@ def run_js(block, session):
     js_dir = os.path.join(ROOT, "tests", "sdk", "js")
     path = os.path.join(js_dir, f".readme-example-{os.getpid()}-{block.line}.mjs")
     with open(path, "w") as f:
-        f.write(prelude + "\n".join(lines) + "\n")
+        f.write(prelude + source + "\n")
     try:
         out = subprocess.run(["node", path], cwd=js_dir, env=session.env, capture_output=True, text=True, timeout=120)
     finally:
@@ -307,14 +310,8 @@ def run_js(block, session):
     if out.returncode != 0:
         return [f"node exited {out.returncode}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"]
     m = re.search(r"^__HIL_README_SEEN__(.*)$", out.stdout, re.M)
-    seen = json.loads(m.group(1)) if m else {}
-    failures = []
-    for index, expected in enumerate(checks):
-        if str(index) not in seen:
-            failures.append(f"`console.log(...)  // -> {expected}` never ran")
-        elif not same_line(expected, seen[str(index)]):
-            failures.append(f"logged {seen[str(index)]!r}, the README says {expected!r}")
-    return failures
+    seen = {int(k): v for k, v in json.loads(m.group(1)).items()} if m else {}
+    return compare_checks(checks, seen, "console.log(...)  //")
 
 
 def run_script(block, session):

@@ -148,7 +148,7 @@ TEST_CASE("journal entry detail: valid UTF-8 whatever came in; a long head is cu
     // Not UTF-8 although its type says JSON: kept as binary.
     srv.call(http::verb::post, "/datastore", "{\"datastoreName\":\"\xFF\xFE\"}");
     // A header value with a byte that is not UTF-8, and a head far past the kept length.
-    srv.get(job_target(ds, "one"), {{"X-Bytes", "caf\xE9"}, {"X-Long", std::string(5000, 'h')}});
+    srv.get(job_target(ds, "one"), {{"X-Bytes", "caf\xE9"}, {"X-Long", std::string(9000, 'h')}});
 
     const auto list = body_json(srv.get("/_emulator/requests"));
     REQUIRE(list["requests"].Size() == 3);
@@ -165,7 +165,7 @@ TEST_CASE("journal entry detail: valid UTF-8 whatever came in; a long head is cu
     CHECK(hil::api::display_value(raw.body(), raw.body().size()) == raw.body());  // the answer itself is valid UTF-8
     const auto head = str(body_json(raw)["request"], "head");
     CHECK(head.find("X-Bytes: caf\xEF\xBF\xBD") != std::string::npos);  // U+FFFD for the stray byte
-    CHECK(hil::api::utf8_length(head) == hil::server::k_kept_head_chars + 3);
+    CHECK(hil::api::utf8_length(head) == hil::server::k_kept_head_bytes + 3);  // one byte, one character here
     CHECK(head.substr(head.size() - 3) == "...");
 }
 
