@@ -269,15 +269,18 @@ void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
     w.Key("time");
     const auto t = epoch_seconds_text(e.time);
     w.RawValue(t.data(), t.size(), rapidjson::kNumberType);
+    // The journal keeps the bytes a client sent; a JSON string must be UTF-8.
+    const auto shown = [](std::string_view text) { return api::display_value(text, text.size()); };
     put(w, "requestId", e.request_id);
-    put(w, "method", e.method);
-    put(w, "path", e.path);
+    put(w, "method", shown(e.method));
+    put(w, "path", shown(e.path));
     if (!e.operation.empty()) put(w, "operation", e.operation);
     for (const auto& [name, value] : e.labels) {
         w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-        w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+        const auto text = shown(value);
+        w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
     }
-    if (!e.access_key_id.empty()) put(w, "accessKeyId", e.access_key_id);
+    if (!e.access_key_id.empty()) put(w, "accessKeyId", shown(e.access_key_id));
     if (!e.account_id.empty()) put(w, "accountId", e.account_id);
     if (!e.region.empty()) put(w, "region", e.region);
     w.Key("status");
@@ -313,10 +316,8 @@ void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
             }
             w.EndObject();
         };
-        if (e.exchange) {
-            message("request", e.exchange->request);
-            message("response", e.exchange->response);
-        }
+        message("request", e.request);
+        message("response", e.response);
     }
     w.EndObject();
 }

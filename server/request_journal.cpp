@@ -4,12 +4,18 @@
 
 namespace hil::server {
 
-void request_journal::record(journal_entry entry) {
+void request_journal::record(journal_entry& entry) {
     if (capacity_ == 0) return;
     std::lock_guard lock(mutex_);
     entry.sequence = next_sequence_++;
-    if (entries_.size() == capacity_) entries_.pop_front();
-    entries_.push_back(std::move(entry));
+    if (slots_.size() < capacity_) {
+        if (slots_.capacity() < capacity_) slots_.reserve(capacity_);  // address space only, until used
+        slots_.push_back(std::move(entry));
+        entry = journal_entry{};
+        return;
+    }
+    std::swap(slots_[oldest_], entry);  // `entry` now holds the oldest one, for the caller to reuse
+    oldest_ = (oldest_ + 1) % capacity_;
 }
 
 bool journal_filter::matches(const journal_entry& e) const {
@@ -26,31 +32,69 @@ bool journal_filter::matches(const journal_entry& e) const {
     return !since || e.time >= *since;
 }
 
+template <class Visit>
+void request_journal::newest_first(Visit&& visit) const {
+    // Until full, slots_ is in arrival order; then the newest is just before oldest_.
+    const std::size_t n = slots_.size();
+    const std::size_t newest = slots_.size() < capacity_ ? n : oldest_ + n;
+    for (std::size_t k = 0; k < n; ++k) {
+        if (!visit(slots_[(newest - 1 - k) % n])) return;
+    }
+}
+
 std::vector<journal_entry> request_journal::query(const journal_filter& f, std::optional<std::size_t> limit) const {
-    std::lock_guard lock(mutex_);
     std::vector<journal_entry> out;
+    std::lock_guard lock(mutex_);
     // Newest first, so a limit stops the walk early, and so does a poller's cursor (sequences
     // increase along the ring); reversed at the end.
-    for (auto it = entries_.rbegin(); it != entries_.rend() && (!limit || out.size() < *limit); ++it) {
-        if (f.after && it->sequence <= *f.after) break;
-        if (f.matches(*it)) out.push_back(*it);
-    }
+    newest_first([&](const journal_entry& e) {
+        if (limit && out.size() >= *limit) return false;
+        if (f.after && e.sequence <= *f.after) return false;
+        if (f.matches(e)) {
+            journal_entry summary;  // everything but the request and the response
+            summary.sequence = e.sequence;
+            summary.time = e.time;
+            summary.request_id = e.request_id;
+            summary.method = e.method;
+            summary.path = e.path;
+            summary.operation = e.operation;
+            summary.labels = e.labels;
+            summary.access_key_id = e.access_key_id;
+            summary.account_id = e.account_id;
+            summary.region = e.region;
+            summary.status = e.status;
+            summary.error_type = e.error_type;
+            summary.fault_id = e.fault_id;
+            summary.latency_ms = e.latency_ms;
+            out.push_back(std::move(summary));
+        }
+        return true;
+    });
     std::reverse(out.begin(), out.end());
     return out;
 }
 
 std::optional<journal_entry> request_journal::find(std::uint64_t sequence) const {
+    std::optional<journal_entry> found;
     std::lock_guard lock(mutex_);
-    // Sequences increase along the ring (clear() keeps the order), so a binary search finds it.
-    const auto it = std::lower_bound(entries_.begin(), entries_.end(), sequence,
-                                     [](const journal_entry& e, std::uint64_t s) { return e.sequence < s; });
-    if (it == entries_.end() || it->sequence != sequence) return std::nullopt;
-    return *it;
+    newest_first([&](const journal_entry& e) {
+        if (e.sequence == sequence) found = e;
+        return e.sequence > sequence;  // older entries have smaller numbers
+    });
+    return found;
 }
 
 void request_journal::clear(const journal_filter& only) {
     std::lock_guard lock(mutex_);
-    std::erase_if(entries_, [&](const journal_entry& e) { return only.matches(e); });
+    // Oldest first into a fresh ring, keeping what `only` does not match (rare: a reset, a DELETE).
+    std::vector<journal_entry> kept;
+    newest_first([&](const journal_entry& e) {
+        if (!only.matches(e)) kept.push_back(e);
+        return true;
+    });
+    std::reverse(kept.begin(), kept.end());
+    slots_ = std::move(kept);
+    oldest_ = 0;
 }
 
 }  // namespace hil::server

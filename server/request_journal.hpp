@@ -1,4 +1,9 @@
 // request_journal: the last N API calls, for tests that ask "which calls were made?".
+// Cheap enough to be on by default: the ring's slots are allocated once and keep their strings'
+// capacity; a call's entry is built in a scratch entry of the calling thread (whose strings keep
+// theirs) and swapped into its slot, so in the steady state recording allocates nothing and
+// holds the lock for a swap. Text is kept as the bytes came (a client may send any); whoever
+// shows it makes it valid UTF-8 (the control API, on reading).
 // A ring: once full, each new entry drops the oldest, so memory stays bounded: each entry keeps
 // at most k_kept_head_bytes of each head and k_kept_body_bytes of each body, so a full ring of
 // the default 10,000 entries holds at most 2 x (8 + 4) KiB x 10,000 = 240 MiB in the worst case
@@ -7,8 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,18 +38,12 @@ struct journal_message {
 inline constexpr std::size_t k_kept_head_bytes = 8192;
 inline constexpr std::size_t k_kept_body_bytes = 4096;
 
-// Both sides of a call, shared between the ring and its readers: listing the journal copies
-// the summaries, never the heads and bodies.
-struct journal_exchange {
-    journal_message request;
-    journal_message response;  // empty head when the connection was dropped
-};
-
+inline constexpr std::size_t k_kept_text_bytes = 256;  // of the method, the path and each label
 struct journal_entry {
     std::uint64_t sequence = 0;  // 1, 2, ... in arrival order; survives the ring dropping entries
     api::epoch_millis time = 0;
     std::string request_id;
-    std::string method;
+    std::string method;     // at most k_kept_text_bytes, as are the path and the label values
     std::string path;
     std::string operation;  // empty when no operation matched
     std::vector<std::pair<std::string_view, std::string>> labels;  // the operation's URI labels (names are the model's)
@@ -57,7 +54,8 @@ struct journal_entry {
     std::string error_type;  // x-amzn-ErrorType, empty on success
     std::string fault_id;    // the fault rule that fired, if any
     double latency_ms = 0;
-    std::shared_ptr<const journal_exchange> exchange;  // null only for entries made without one (tests)
+    journal_message request;   // empty head only for entries made without one (tests)
+    journal_message response;  // empty head when the connection was dropped
 };
 
 struct journal_filter {
@@ -79,18 +77,27 @@ public:
 
     bool enabled() const noexcept { return capacity_ != 0; }
     std::size_t capacity() const noexcept { return capacity_; }
-    void record(journal_entry entry);
-    // The entries `filter` matches, oldest first; with `limit`, only the newest `limit` of them.
+    // Takes `entry` into the ring and gives back, in `entry`, the one it replaced (or an empty
+    // one): build the next entry in it, and its strings' capacity is used again.
+    void record(journal_entry& entry);
+    void record(journal_entry&& entry) { record(entry); }  // for an entry nobody builds the next one in
+    // The entries `filter` matches, oldest first, without their request and response; with
+    // `limit`, only the newest `limit` of them.
     std::vector<journal_entry> query(const journal_filter& filter, std::optional<std::size_t> limit = std::nullopt) const;
-    // The entry with this sequence number, if the ring still holds it.
+    // The entry with this sequence number, request and response included, if the ring still holds it.
     std::optional<journal_entry> find(std::uint64_t sequence) const;
     // Forgets the entries `only` matches (all, by default).
     void clear(const journal_filter& only = {});
 
 private:
     const std::size_t capacity_;
+    // Calls `visit` on the held entries, newest first, until it returns false. REQUIRES: mutex_ held.
+    template <class Visit>
+    void newest_first(Visit&& visit) const;
+
     mutable std::mutex mutex_;  // guards the members below
-    std::deque<journal_entry> entries_;
+    std::vector<journal_entry> slots_;  // grows to capacity_, then the oldest slot is reused
+    std::size_t oldest_ = 0;            // once full: the slot of the oldest entry (the next to reuse)
     std::uint64_t next_sequence_ = 1;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <array>
+#include <initializer_list>
 #include <ctime>
 #include <exception>
 #include <memory>
@@ -153,14 +154,16 @@ bool is_text_body(std::string_view content_type, std::string_view content_encodi
            type.substr(0, 5) == "text/";
 }
 
-// What the journal keeps of one side of a call: `first_line`, the fields, the start of a text body.
+// `text`, at most k_kept_text_bytes of it, into `out` (whose capacity is used again).
+void keep_text(std::string& out, std::string_view text) { out.assign(text.substr(0, k_kept_text_bytes)); }
+
+// What the journal keeps of one side of a call, into `out` (its strings' capacity used again):
+// the first line (its pieces), the fields, the start of a text body.
 template <bool IsRequest>
-journal_message journal_message_of(const http::message<IsRequest, http::string_body>& m, std::string first_line) {
-    journal_message out;
-    out.head = std::move(first_line);
-    std::size_t size = out.head.size();
-    for (const auto& field : m) size += field.name_string().size() + field.value().size() + 3;
-    out.head.reserve(std::min(size, k_kept_head_bytes));  // one allocation, and no more than is kept
+void keep_message(journal_message& out, const http::message<IsRequest, http::string_body>& m,
+                  std::initializer_list<std::string_view> first_line) {
+    out.head.clear();
+    for (const auto piece : first_line) out.head += piece;
     for (const auto& field : m) {
         if (out.head.size() >= k_kept_head_bytes) break;
         out.head += '\n';
@@ -173,13 +176,9 @@ journal_message journal_message_of(const http::message<IsRequest, http::string_b
     const std::string_view body = m.body();
     out.body_size = body.size();
     out.body_binary = !body.empty() && !is_text_body(m[http::field::content_type], m[http::field::content_encoding]);
-    if (!out.body_binary) out.body = body.substr(0, k_kept_body_bytes);
-    return out;
+    out.body.assign(out.body_binary ? std::string_view{} : body.substr(0, k_kept_body_bytes));
 }
 
-std::string http_version_text(unsigned version) {
-    return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10);
-}
 
 }  // namespace
 
@@ -381,38 +380,44 @@ routed router::route_request(const request& req) {
     const bool is_control = found ? found->op == nullptr
                                   : target_path(req.target()).substr(0, k_control_prefix.size()) == k_control_prefix;
     if (extras_.journal && extras_.journal->enabled() && !is_control) {
-        journal_entry e;
+        // Built in this thread's scratch entry, which the journal hands back with the entry it
+        // replaced: the strings' capacity serves call after call, so nothing is allocated here.
+        thread_local journal_entry e;
         e.time = clock_.now();
-        e.request_id = request_id;
-        e.method = api::display_value(req.method_string(), 32);
-        e.path = api::display_value(target_path(req.target()), 256);
-        if (found) e.operation = std::string(found->op->name);
-        e.labels.reserve(labels.labels.size());
-        for (const auto& [name, value] : labels.labels) {
+        e.request_id.assign(request_id);
+        keep_text(e.method, req.method_string());
+        keep_text(e.path, target_path(req.target()));
+        e.operation.assign(found ? found->op->name : std::string_view{});
+        e.labels.resize(labels.labels.size());
+        for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+            const auto& [name, value] = labels.labels[i];
             // The model's member name (static storage): an entry outlives the request.
             const auto* member = found ? found->op->find_input(name, api::location::label) : nullptr;
-            e.labels.emplace_back(member ? member->name : std::string_view(), api::display_value(value, 256));
+            e.labels[i].first = member ? member->name : std::string_view();
+            keep_text(e.labels[i].second, value);
         }
-        e.access_key_id = std::string(out.caller);
-        if (found) {
-            e.account_id = out.scope.account_id;
-            e.region = out.scope.region;
-        }
+        e.access_key_id.assign(out.caller);
+        e.account_id.assign(found ? std::string_view(out.scope.account_id) : std::string_view{});
+        e.region.assign(found ? std::string_view(out.scope.region) : std::string_view{});
         e.status = answer.drop ? 0 : answer.res.result_int();
-        if (!answer.drop && out.result && !*out.result) e.error_type = std::string(out.result->err().info().name);
-        if (fault) e.fault_id = fault->rule_id;
+        e.error_type.assign(!answer.drop && out.result && !*out.result ? out.result->err().info().name : std::string_view{});
+        e.fault_id.assign(fault ? std::string_view(fault->rule_id) : std::string_view{});
         e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
                        static_cast<double>(answer.delay.count());
-        auto exchange = std::make_shared<journal_exchange>();
-        exchange->request = journal_message_of(req, std::string(req.method_string()) + " " + std::string(req.target()) +
-                                                        " " + http_version_text(req.version()));
-        if (!answer.drop) {
-            exchange->response = journal_message_of(answer.res, http_version_text(answer.res.version()) + " " +
-                                                                    std::to_string(answer.res.result_int()) + " " +
-                                                                    std::string(answer.res.reason()));
+        const auto version = [](unsigned v) { return std::array<char, 8>{'H', 'T', 'T', 'P', '/', static_cast<char>('0' + v / 10), '.', static_cast<char>('0' + v % 10)}; };
+        const auto request_version = version(req.version());
+        keep_message(e.request, req, {req.method_string(), " ", req.target(), " ", {request_version.data(), request_version.size()}});
+        if (answer.drop) {
+            e.response = journal_message{};
+        } else {
+            const auto response_version = version(answer.res.version());
+            char status_text[4] = {static_cast<char>('0' + answer.res.result_int() / 100 % 10),
+                                   static_cast<char>('0' + answer.res.result_int() / 10 % 10),
+                                   static_cast<char>('0' + answer.res.result_int() % 10), 0};
+            keep_message(e.response, answer.res, {{response_version.data(), response_version.size()}, " ",
+                                                  {status_text, 3}, " ", answer.res.reason()});
         }
-        e.exchange = std::move(exchange);
-        extras_.journal->record(std::move(e));
+        extras_.journal->record(e);
     }
     return answer;
 }

@@ -407,6 +407,52 @@ TEST_CASE("journal: a ring of its capacity keeps the newest entries, numbered in
     CHECK(j.query({}).size() == 1);
 }
 
+TEST_CASE("journal: once full, each entry takes the oldest slot and hands the replaced entry back") {
+    server::request_journal j(4);
+    server::journal_entry scratch;
+    for (int i = 1; i <= 10; ++i) {
+        scratch = entry("j" + std::to_string(i), 200, i);
+        scratch.request.head = "GET /" + std::to_string(i) + " HTTP/1.1";
+        j.record(scratch);
+        if (i > 4) {
+            // What the caller gets back is the entry its one replaced: its strings to build in.
+            CHECK(scratch.labels[1].second == "j" + std::to_string(i - 4));
+            CHECK(scratch.request.head == "GET /" + std::to_string(i - 4) + " HTTP/1.1");
+        } else {
+            CHECK(scratch.labels.empty());
+        }
+    }
+    const auto all = j.query({});
+    REQUIRE(all.size() == 4);
+    for (std::size_t k = 0; k < 4; ++k) {
+        CHECK(all[k].sequence == 7 + k);  // oldest first, across the ring's wrap
+        CHECK(all[k].labels[1].second == "j" + std::to_string(7 + k));
+        CHECK(all[k].request.head.empty());  // a listing carries no request or response
+    }
+    server::journal_filter after;
+    after.after = 8;
+    REQUIRE(j.query(after).size() == 2);
+    CHECK(j.query(after)[0].sequence == 9);
+    CHECK(j.query({}, 1).at(0).sequence == 10);
+    REQUIRE(j.find(7));
+    CHECK(j.find(7)->request.head == "GET /7 HTTP/1.1");
+    CHECK_FALSE(j.find(6));
+    CHECK_FALSE(j.find(11));
+    // Clearing part of a wrapped ring keeps the rest in order, and recording goes on after it.
+    server::journal_filter eight;
+    eight.labels.emplace_back("jobId", "j8");
+    j.clear(eight);
+    j.record(entry("j11", 200, 11));
+    const auto rest = j.query({});
+    REQUIRE(rest.size() == 4);
+    CHECK(rest[0].sequence == 7);
+    CHECK(rest[1].sequence == 9);
+    CHECK(rest[2].sequence == 10);
+    CHECK(rest[3].sequence == 11);
+    j.record(entry("j12", 200, 12));
+    CHECK(j.query({}).front().sequence == 9);  // full again: the oldest (7) went
+}
+
 TEST_CASE("journal: filters by operation, datastore, job, status and since, combined") {
     server::request_journal j(100);
     j.record(entry("a", 200, 1000));
