@@ -270,7 +270,11 @@ void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
     const auto t = epoch_seconds_text(e.time);
     w.RawValue(t.data(), t.size(), rapidjson::kNumberType);
     // The journal keeps the bytes a client sent; a JSON string must be UTF-8.
-    const auto shown = [](std::string_view text) { return api::display_value(text, text.size()); };
+    const auto shown = [](std::string_view text) {
+        if (text.size() <= k_kept_text_bytes) return api::display_value(text, text.size());
+        const auto kept = whole_characters(text.substr(0, k_kept_text_bytes));
+        return api::display_value(kept, kept.size()) + "...";
+    };
     put(w, "requestId", e.request_id);
     put(w, "method", shown(e.method));
     put(w, "path", shown(e.path));
@@ -300,7 +304,8 @@ void write_entry(json_writer& w, const journal_entry& e, bool detail = false) {
             if (m.head.empty()) return;
             w.Key(key);
             w.StartObject();
-            put(w, "head", api::display_value(m.head, m.head.size()) + (m.head_truncated ? "..." : ""));
+            const std::string_view head = m.head_truncated ? whole_characters(m.head) : m.head;
+            put(w, "head", api::display_value(head, head.size()) + (m.head_truncated ? "..." : ""));
             w.Key("bodySize");
             w.Uint64(m.body_size);
             const std::string_view body = m.body.size() < m.body_size ? whole_characters(m.body) : m.body;

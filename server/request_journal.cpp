@@ -9,7 +9,6 @@ void request_journal::record(journal_entry& entry) {
     std::lock_guard lock(mutex_);
     entry.sequence = next_sequence_++;
     if (slots_.size() < capacity_) {
-        if (slots_.capacity() < capacity_) slots_.reserve(capacity_);  // address space only, until used
         slots_.push_back(std::move(entry));
         entry = journal_entry{};
         return;

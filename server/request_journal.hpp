@@ -43,7 +43,7 @@ struct journal_entry {
     std::uint64_t sequence = 0;  // 1, 2, ... in arrival order; survives the ring dropping entries
     api::epoch_millis time = 0;
     std::string request_id;
-    std::string method;     // at most k_kept_text_bytes, as are the path and the label values
+    std::string method;     // at most k_kept_text_bytes (one byte more: it was cut), as are the path and label values
     std::string path;
     std::string operation;  // empty when no operation matched
     std::vector<std::pair<std::string_view, std::string>> labels;  // the operation's URI labels (names are the model's)

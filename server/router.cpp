@@ -154,8 +154,9 @@ bool is_text_body(std::string_view content_type, std::string_view content_encodi
            type.substr(0, 5) == "text/";
 }
 
-// `text`, at most k_kept_text_bytes of it, into `out` (whose capacity is used again).
-void keep_text(std::string& out, std::string_view text) { out.assign(text.substr(0, k_kept_text_bytes)); }
+// `text` into `out` (whose capacity is used again): at most k_kept_text_bytes of it, and one byte
+// more when it was longer, so that the one who shows it can say it was cut.
+void keep_text(std::string& out, std::string_view text) { out.assign(text.substr(0, k_kept_text_bytes + 1)); }
 
 // What the journal keeps of one side of a call, into `out` (its strings' capacity used again):
 // the first line (its pieces), the fields, the start of a text body.
@@ -163,16 +164,22 @@ template <bool IsRequest>
 void keep_message(journal_message& out, const http::message<IsRequest, http::string_body>& m,
                   std::initializer_list<std::string_view> first_line) {
     out.head.clear();
-    for (const auto piece : first_line) out.head += piece;
+    out.head_truncated = false;
+    // Only what fits is added, so that a buffer never grows past k_kept_head_bytes (its
+    // capacity lives on in the ring).
+    const auto add = [&out](std::string_view piece) {
+        const auto room = k_kept_head_bytes - out.head.size();
+        if (piece.size() > room) out.head_truncated = true;
+        out.head.append(piece.substr(0, room));
+    };
+    for (const auto piece : first_line) add(piece);
     for (const auto& field : m) {
-        if (out.head.size() >= k_kept_head_bytes) break;
-        out.head += '\n';
-        out.head += field.name_string();
-        out.head += ": ";
-        out.head += field.value();
+        if (out.head_truncated) break;
+        add("\n");
+        add(field.name_string());
+        add(": ");
+        add(field.value());
     }
-    if (out.head.size() > k_kept_head_bytes) out.head.resize(k_kept_head_bytes);
-    out.head_truncated = out.head.size() == k_kept_head_bytes;
     const std::string_view body = m.body();
     out.body_size = body.size();
     out.body_binary = !body.empty() && !is_text_body(m[http::field::content_type], m[http::field::content_encoding]);
@@ -222,24 +229,43 @@ bool router::authorized(const request& req) const {
 
 namespace {
 
+// Whether a Host names the server by address (an IP literal, or localhost), which no web page can
+// point elsewhere by DNS.
+bool is_address_host(std::string_view host) {
+    if (!host.empty() && host.front() == '[') return true;  // an IPv6 literal
+    host = host.substr(0, host.find(':'));
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    if (beast::iequals(host, "localhost")) return true;
+    return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
 // Why a control request is refused as a browser's cross-site request, or nothing. A web page the
 // user has open may send "simple" requests (a form POST, a text/plain fetch) to a server on
 // loopback; the browser marks them with Origin (or Sec-Fetch-Site), which the dashboard's own
-// calls share with the Host. Clients that are not browsers (curl, the SDKs) send neither.
-std::optional<std::string> cross_site_refusal(const request& req) {
+// calls share with the Host. A page may also rebind its own name to 127.0.0.1 (DNS rebinding),
+// which makes it same-origin: so without an admin token (which such a page cannot know), a
+// browser is answered only at an address. Clients that are not browsers (curl, the SDKs) send
+// neither header.
+std::optional<std::string> cross_site_refusal(const request& req, bool token_required) {
     const std::string_view fetch_site = req["Sec-Fetch-Site"];
     if (beast::iequals(fetch_site, "cross-site") || beast::iequals(fetch_site, "same-site")) {
         return "The control API does not answer a browser's " + api::display_value(fetch_site, 16) +
                " request (Sec-Fetch-Site)";
     }
     const std::string_view origin = req[http::field::origin];
-    if (origin.empty()) return std::nullopt;
     const auto scheme_end = origin.find("://");
     const auto authority = scheme_end == std::string_view::npos ? std::string_view{} : origin.substr(scheme_end + 3);
     const std::string_view host = req[http::field::host];
-    if (!authority.empty() && beast::iequals(authority, host)) return std::nullopt;
-    return "The control API does not answer a cross-origin request: Origin " + api::display_value(origin, 128) +
-           " is not this server (Host " + api::display_value(host, 128) + ")";
+    if (!origin.empty() && (authority.empty() || !beast::iequals(authority, host))) {
+        return "The control API does not answer a cross-origin request: Origin " + api::display_value(origin, 128) +
+               " is not this server (Host " + api::display_value(host, 128) + ")";
+    }
+    const bool from_browser = !origin.empty() || !fetch_site.empty();
+    if (from_browser && !token_required && !is_address_host(host)) {
+        return "The control API answers a browser only at an IP address or localhost unless the server has "
+               "--admin-token (a page can point another name at this server): Host " + api::display_value(host, 128);
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -338,7 +364,7 @@ routed router::route_request(const request& req) {
                               : "No operation matches " + what + "; this path accepts " + allow);
         } else if (found->op) {
             run_api(*found, req, labels, out);
-        } else if (const auto refusal = found->access == control_access::guarded ? cross_site_refusal(req) : std::nullopt) {
+        } else if (const auto refusal = found->access == control_access::guarded ? cross_site_refusal(req, !extras_.admin_token.empty()) : std::nullopt) {
             out.result = api::error::of(api::error_code::access_denied, *refusal);
         } else if (found->access == control_access::guarded && !authorized(req)) {
             out.result = api::error::of(api::error_code::unauthorized);

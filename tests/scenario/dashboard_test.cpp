@@ -73,6 +73,19 @@ TEST_CASE("dashboard with --no-admin: 404 like the rest of the control API") {
     expect_error(srv.get("/_emulator/ui/app.js"), 404, "UnknownOperationException", "No operation matches");
 }
 
+TEST_CASE("control API with --admin-token: a browser may use any host name (the token is what a page cannot know)") {
+    auto cfg = scenario_config();
+    cfg.admin_token = "t0ken";
+    scenario_server srv(cfg, fixture());
+    const headers named = {{"Host", "hil.internal:7979"}, {"Origin", "http://hil.internal:7979"},
+                           {"Authorization", "Bearer t0ken"}};
+    CHECK(srv.call(http::verb::post, "/_emulator/reset", "", named).result_int() == 200);
+    // A foreign Origin is still refused, token or not.
+    expect_error(srv.call(http::verb::post, "/_emulator/reset", "",
+                          {{"Origin", "http://evil.example"}, {"Authorization", "Bearer t0ken"}}),
+                 403, "AccessDeniedException", "cross-origin");
+}
+
 TEST_CASE("journal cursor: ?after=N gives the entries after sequence N, ?limit=K the newest K") {
     scenario_server srv(scenario_config(), fixture());
     for (int i = 0; i < 5; ++i) srv.get(job_target(ds, i % 2 ? "one" : "two"));
@@ -182,6 +195,18 @@ TEST_CASE("control API: a browser's cross-site request is refused (its Origin is
     CHECK(srv.call(http::verb::post, "/_emulator/reset", "", {{"Origin", "http://127.0.0.1"}}).result_int() == 200);
     CHECK(srv.call(http::verb::post, "/_emulator/reset", "", {{"Sec-Fetch-Site", "same-origin"}}).result_int() == 200);
     CHECK(srv.call(http::verb::post, "/_emulator/reset").result_int() == 200);
+    // A page that rebinds its own name to this server is same-origin, but not at an address: refused
+    // without a token; at localhost or an IP literal (v4 or v6), served.
+    const headers rebound = {{"Host", "evil.example:7979"}, {"Origin", "http://evil.example:7979"}};
+    expect_error(srv.call(http::verb::post, "/_emulator/reset", "", rebound), 403, "AccessDeniedException",
+                 "answers a browser only at an IP address or localhost");
+    expect_error(srv.get("/_emulator/state", {{"Host", "evil.example"}, {"Sec-Fetch-Site", "same-origin"}}), 403,
+                 "AccessDeniedException", "Host evil.example");
+    for (const std::string host : {"localhost:7979", "LOCALHOST.", "[::1]:7979", "192.168.1.5:8080"}) {
+        CHECK_MESSAGE(srv.call(http::verb::post, "/_emulator/reset", "", {{"Host", host}, {"Origin", "http://" + host}})
+                              .result_int() == 200, host);
+    }
+    CHECK(srv.get("/_emulator/state", {{"Host", "evil.example"}}).result_int() == 200);  // no browser: served
     // Health stays open to anyone, and the API is not the control API's business.
     CHECK(srv.get("/_emulator/health", {{"Origin", "http://evil.example"}}).result_int() == 200);
     CHECK(srv.get(job_target(ds, "one"), {{"Origin", "http://evil.example"}}).result_int() == 200);
