@@ -17,10 +17,28 @@ bool ends_with(std::string_view text, std::string_view tail) {
     return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
 }
 
-// Whether an If-None-Match header names `etag` (a list, or "*").
+// Whether an If-None-Match header names `etag`: "*", or one of its comma-separated tags (a weak
+// W/ tag matches too: RFC 9110 compares If-None-Match weakly).
 bool matches_etag(std::string_view header, std::string_view etag) {
-    if (header.find('*') != std::string_view::npos) return true;
-    return header.find(etag) != std::string_view::npos;
+    while (!header.empty()) {
+        const auto comma = header.find(',');
+        auto tag = header.substr(0, comma);
+        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+        while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+        while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+        if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+        if (tag == "*" || tag == etag) return true;
+    }
+    return false;
+}
+
+// The Content-Type of a dashboard file, by its extension.
+std::string_view dashboard_content_type(std::string_view name) {
+    if (ends_with(name, ".html")) return "text/html; charset=utf-8";
+    if (ends_with(name, ".js")) return "text/javascript; charset=utf-8";
+    if (ends_with(name, ".css")) return "text/css; charset=utf-8";
+    if (ends_with(name, ".svg")) return "image/svg+xml";
+    return "application/octet-stream";
 }
 
 api::result<reply> serve(std::string_view name, const request& req) {
@@ -48,14 +66,6 @@ api::result<reply> serve(std::string_view name, const request& req) {
 }
 
 }  // namespace
-
-std::string_view dashboard_content_type(std::string_view name) {
-    if (ends_with(name, ".html")) return "text/html; charset=utf-8";
-    if (ends_with(name, ".js")) return "text/javascript; charset=utf-8";
-    if (ends_with(name, ".css")) return "text/css; charset=utf-8";
-    if (ends_with(name, ".svg")) return "image/svg+xml";
-    return "application/octet-stream";
-}
 
 void add_dashboard_routes(router& r) {
     const auto open = control_access::open;

@@ -17,7 +17,4 @@ inline constexpr std::string_view k_dashboard_path = "/_emulator/ui";
 
 void add_dashboard_routes(router& r);
 
-// The Content-Type of a dashboard file, by its extension.
-std::string_view dashboard_content_type(std::string_view name);
-
 }  // namespace hil::server

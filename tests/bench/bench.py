@@ -298,16 +298,22 @@ SHAPES = {
 MIX = "80,10,10"
 
 
-def main():
+def common_arguments(command):
+    """The flags every benchmark of this folder takes; `command` is the one printed in its table."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     ap.add_argument("--jobs", type=int, default=100_000)
+    ap.add_argument("--results", default=os.path.join(HERE, "results"))
+    ap.add_argument("--command", default=command, help="the command line to print in the table")
+    return ap
+
+
+def main():
+    ap = common_arguments("tests/bench/run.sh")
     ap.add_argument("--big-jobs", type=int, default=1_000_000, help="jobs for the start-up/load-rate test; 0 skips it")
     ap.add_argument("--data", help="keep generated data here and reuse it (default: a temporary folder)")
-    ap.add_argument("--results", default=os.path.join(HERE, "results"))
-    ap.add_argument("--command", default="tests/bench/run.sh", help="the command line to print in the table")
     ap.add_argument("--auth-only", action="store_true",
                     help="run only the SigV4 trials (signed requests with --auth off and --auth sigv4)")
     a = ap.parse_args()

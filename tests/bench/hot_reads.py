@@ -16,7 +16,6 @@ Operations, each a random choice among many distinct requests for the emulator:
   ListDICOMImportJobs    a first page of 50 jobs of one of the 10 datastores
   GetImageFrame          the frame of an image set imported at start-up (pydicom's CT_small.dcm)
 """
-import argparse
 import gzip
 import http.client
 import json
@@ -129,13 +128,7 @@ def run_wrk(server, shape, requests_file, duration):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    ap.add_argument("--jobs", type=int, default=100_000)
-    ap.add_argument("--results", default=os.path.join(HERE, "results"))
-    ap.add_argument("--command", default="tests/bench/run.sh --hot")
+    ap = bench.common_arguments("tests/bench/run.sh --hot")
     ap.add_argument("--only", help="comma-separated operations to run (default: all)")
     a = ap.parse_args()
     started = time.time()

@@ -47,6 +47,8 @@ TEST_CASE("dashboard files: the page, its script and style, typed, with a strong
     CHECK(again.result_int() == 304);
     CHECK(again.body().empty());
     CHECK(srv.get("/_emulator/ui", {{"If-None-Match", "\"other\""}}).result_int() == 200);
+    CHECK(srv.get("/_emulator/ui", {{"If-None-Match", "\"other\", W/" + std::string(etag)}}).result_int() == 304);
+    CHECK(srv.get("/_emulator/ui", {{"If-None-Match", "\"other*\""}}).result_int() == 200);  // not a "*" tag
     expect_error(srv.get("/_emulator/ui/secrets.json"), 404, "UnknownOperationException", "No dashboard file 'secrets.json'");
     expect_error(srv.get("/_emulator/ui/../state"), 404, "UnknownOperationException", "No operation matches");
     // Control calls, the page included, stay out of the journal.
