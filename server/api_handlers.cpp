@@ -5,8 +5,10 @@
 #include "imaging/dicom_import.hpp"
 #include "server/image_set_changes.hpp"
 #include "server/image_set_search.hpp"
+#include "store/progression.hpp"
 #include "server/wire_json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -17,19 +19,51 @@ namespace {
 reply json(std::string body) { return reply{200, std::move(body)}; }
 
 
+// The operation, the caller's scope and `parts`, each after a NUL, appended to `out`.
+void append_identity(std::string& out, const call& c, std::initializer_list<std::string_view> parts) {
+    out += c.op.name;
+    for (const auto part : {std::string_view(c.scope.account_id), std::string_view(c.scope.region)}) {
+        out += '\0';
+        out += part;
+    }
+    for (const auto p : parts) {
+        out += '\0';
+        out += p;
+    }
+}
+
 // The list a nextToken belongs to: the operation, the caller's scope and every filter, so a
 // token is only good for the same list it came from.
 std::string list_identity(const call& c, std::initializer_list<std::string_view> filters) {
-    std::string id(c.op.name);
-    for (const auto part : {std::string_view(c.scope.account_id), std::string_view(c.scope.region)}) {
-        id += '\0';
-        id += part;
-    }
-    for (const auto f : filters) {
-        id += '\0';
-        id += f;
-    }
+    std::string id;
+    append_identity(id, c, filters);
     return id;
+}
+
+// A read answered from ctx.answers when it holds this request's answer as of the store's
+// generation now; else `read(keep)` runs, and its answer is kept when it sets `keep` (its answer
+// follows from the stored state alone: no clock, no poll count). `parts` are what, beside the
+// operation and the caller's scope, chooses the answer.
+template <class Read>
+api::result<reply> cached_read(const call& c, api_context& ctx, std::initializer_list<std::string_view> parts, Read read) {
+    bool keep = false;
+    if (!ctx.answers) return read(keep);
+    thread_local std::string key;
+    key.clear();
+    append_identity(key, c, parts);
+    const auto generation = ctx.data.generation();  // before the read: see answer_cache.hpp
+    reply hit;
+    if (ctx.answers->find(key, generation, hit.body)) return hit;
+    auto answer = read(keep);
+    if (answer && keep) ctx.answers->keep(key, generation, answer.value().body);
+    return answer;
+}
+
+// Whether every item's answer stays as it is until the item is written: no time step due
+// later (a poll step waits for a poll, which writes).
+template <class Item>
+bool all_settled(const std::vector<Item>& items) {
+    return std::all_of(items.begin(), items.end(), [](const Item& i) { return store::settled(i.progression, i.progress); });
 }
 
 // The page a list call asks for. Error: ValidationException for a token this list did not issue.
@@ -85,9 +119,13 @@ api::result<reply> create_datastore(const call& c, api_context& ctx) {
 }
 
 api::result<reply> get_datastore(const call& c, api_context& ctx) {
-    auto d = ctx.data.poll_datastore(c.scope, c.label("datastoreId"), c.now);
-    if (!d) return d.err();
-    return json(get_datastore_body(d.value(), c.scope.region));
+    const auto datastore_id = c.label("datastoreId");
+    return cached_read(c, ctx, {datastore_id}, [&](bool& keep) -> api::result<reply> {
+        auto d = ctx.data.poll_datastore(c.scope, datastore_id, c.now);
+        if (!d) return d.err();
+        keep = d.value().progression.empty();  // else the poll was counted: a write
+        return json(get_datastore_body(d.value(), c.scope.region));
+    });
 }
 
 api::result<reply> list_datastores(const call& c, api_context& ctx) {
@@ -134,20 +172,32 @@ api::result<reply> start_dicom_import_job(const call& c, api_context& ctx) {
 }
 
 api::result<reply> get_dicom_import_job(const call& c, api_context& ctx) {
-    auto job = ctx.data.poll_import_job(c.scope, c.label("datastoreId"), c.label("jobId"), c.now);
-    if (!job) return job.err();
-    return json(get_dicom_import_job_body(job.value()));
+    const auto datastore_id = c.label("datastoreId");
+    const auto job_id = c.label("jobId");
+    return cached_read(c, ctx, {datastore_id, job_id}, [&](bool& keep) -> api::result<reply> {
+        auto job = ctx.data.poll_import_job(c.scope, datastore_id, job_id, c.now);
+        if (!job) return job.err();
+        keep = job.value().progression.empty();  // else the poll was counted: a write
+        return json(get_dicom_import_job_body(job.value()));
+    });
 }
 
 api::result<reply> list_dicom_import_jobs(const call& c, api_context& ctx) {
     const auto datastore_id = c.label("datastoreId");
-    const auto status = owned(c.query("jobStatus"));
-    const auto list = list_identity(c, {datastore_id, status.value_or("")});
-    auto request = page_requested(c, ctx.tokens, list);
-    if (!request) return request.err();
-    auto page = ctx.data.list_import_jobs(c.scope, datastore_id, status, request.value(), c.now);
-    if (!page) return page.err();
-    return json(list_dicom_import_jobs_body(page.value().items, next_token(page.value().next_position, ctx.tokens, list)));
+    const auto status = c.query("jobStatus");
+    const auto max_results = c.query("maxResults");
+    const auto token = c.query("nextToken");
+    // A status filter is not cached: a job the page skipped may reach the status by the clock.
+    return cached_read(c, ctx, {datastore_id, status ? "\1" : "", status.value_or(""), max_results.value_or(""), token.value_or("")},
+                       [&](bool& keep) -> api::result<reply> {
+        const auto list = list_identity(c, {datastore_id, status.value_or("")});
+        auto request = page_requested(c, ctx.tokens, list);
+        if (!request) return request.err();
+        auto page = ctx.data.list_import_jobs(c.scope, datastore_id, owned(status), request.value(), c.now);
+        if (!page) return page.err();
+        keep = !status && all_settled(page.value().items);
+        return json(list_dicom_import_jobs_body(page.value().items, next_token(page.value().next_position, ctx.tokens, list)));
+    });
 }
 
 // --- tags ---

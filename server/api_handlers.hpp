@@ -4,6 +4,7 @@
 // and a test file in tests/server/.
 #pragma once
 
+#include "server/answer_cache.hpp"
 #include "server/dicom_importer.hpp"
 #include "server/page_token.hpp"
 #include "server/request_ids.hpp"
@@ -19,6 +20,7 @@ struct api_context {
     const page_tokens& tokens;
     resource_ids& ids;
     dicom_importer* importer = nullptr;  // --s3-dir: imports read real files; absent: scripted progressions
+    answer_cache* answers = nullptr;     // rendered answers of hot reads; absent: every read renders
 };
 
 // Adds the route of every AWS operation the emulator serves to `r`.

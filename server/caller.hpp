@@ -23,6 +23,7 @@
 #include "api/clock.hpp"
 #include "api/operations.hpp"
 #include "api/result.hpp"
+#include "server/http_message.hpp"
 #include "server/net.hpp"
 #include "server/sigv4.hpp"
 #include "store/access_book.hpp"

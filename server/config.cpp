@@ -167,6 +167,11 @@ const std::vector<option_def>& options() {
          [](config& c, std::string_view w, std::string_view v) {
              c.lifecycle.max_concurrent_imports = parse_int<std::uint64_t>(w, v, 0, 1'000'000'000, "a count (0-1000000000)");
          }},
+        {"--answer-cache-mb", "HIL_ANSWER_CACHE_MB", "N",
+         "MiB of rendered answers kept for repeated reads (in memory only, not with --db); 0 turns it off (default 32)",
+         [](config& c, std::string_view w, std::string_view v) {
+             c.answer_cache_mb = parse_int<std::size_t>(w, v, 0, 65'536, "a size in MiB (0-65536)");
+         }},
         {"--journal-size", "HIL_JOURNAL_SIZE", "N", "API calls kept in the request journal; 0 turns it off (default 10000)",
          [](config& c, std::string_view w, std::string_view v) {
              c.journal_size = parse_int<std::size_t>(w, v, 0, 10'000'000, "a number of entries (0-10000000)");

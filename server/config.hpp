@@ -24,6 +24,7 @@ struct config {
     auth_mode auth = auth_mode::off;   // --auth: whether API calls must be signed (SigV4)
     throttle_policy throttling;        // --throttle
     std::size_t journal_size = 10'000; // request journal entries kept; 0 turns it off
+    std::size_t answer_cache_mb = 32;  // rendered answers of repeated reads (answer_cache); 0 turns it off
     std::string s3_dir;                // --s3-dir: the local S3 folder imports read and write; empty: none
     unsigned import_threads = 0;       // workers decoding one job's files; 0: one per core
     store::lifecycle_policy lifecycle = default_lifecycle();  // resources made through the API

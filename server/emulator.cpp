@@ -30,7 +30,10 @@ emulator::emulator(const config& cfg, const api::clock& clock, logger& log, std:
                                                           cfg.import_threads ? cfg.import_threads
                                                                              : std::max(1u, std::thread::hardware_concurrency()))
                        : nullptr),
-      api_{*store_, lifecycle_, tokens_, resource_ids_, importer_.get()},
+      // A database file may be written by another process, which no generation shows: its
+      // answers are always read from the file.
+      answers_(cfg.db_path.empty() ? cfg.answer_cache_mb << 20 : 0),
+      api_{*store_, lifecycle_, tokens_, resource_ids_, importer_.get(), &answers_},
       journal_(cfg.journal_size),
       limiter_(cfg.throttling, clock),
       plane_{*store_, faults_, access_, journal_, limiter_, clock, {}, {}, {}, !cfg.admin_token.empty()},

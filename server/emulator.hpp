@@ -68,6 +68,7 @@ private:
     page_tokens tokens_;
     resource_ids resource_ids_;
     std::unique_ptr<dicom_importer> importer_;  // with --s3-dir
+    answer_cache answers_;
     api_context api_;
     request_journal journal_;
     throttle limiter_;

@@ -14,13 +14,16 @@ http_server::http_server(server_options options, router& routes, logger& log)
       signals_(control_),
       deadline_(control_) {}
 
-http_server::~http_server() = default;
+http_server::~http_server() {
+    blocking_.stop();
+    blocking_.join();
+}
 
 api::result<tcp::endpoint> http_server::listen() {
     beast::error_code ec;
     const auto address = net::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, ec);
     if (ec) return api::error::internal("'" + options_.host + "' is not an IP address");
-    auto l = listener::open(ioc_, tcp::endpoint(address, options_.port), routes_, options_, tracker_, log_);
+    auto l = listener::open(ioc_, tcp::endpoint(address, options_.port), routes_, options_, tracker_, log_, blocking_);
     if (!l) return l.err();
     listener_ = std::move(l).value();
     return listener_->local_endpoint();

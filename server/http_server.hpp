@@ -41,6 +41,10 @@ private:
     server_options options_;
     router& routes_;
     logger& log_;
+    // Requests that may block (router::may_block) are routed here, off the I/O threads. Two
+    // threads: a long load on one leaves the other for the next write. Declared before ioc_,
+    // and joined first in the destructor, so no task posts to a destroyed io_context.
+    net::thread_pool blocking_{2};
     net::io_context ioc_;
     net::strand<net::io_context::executor_type> control_;  // serializes stop, signals and the deadline
     session_tracker tracker_;

@@ -3,19 +3,20 @@
 namespace hil::server {
 
 listener::listener(net::io_context& ioc, router& routes, const server_options& options, session_tracker& tracker,
-                   logger& log)
+                   logger& log, net::thread_pool& blocking)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       backoff_(acceptor_.get_executor()),
       routes_(routes),
       options_(options),
       tracker_(tracker),
-      log_(log) {}
+      log_(log),
+      blocking_(blocking) {}
 
 api::result<std::shared_ptr<listener>> listener::open(net::io_context& ioc, const tcp::endpoint& endpoint,
                                                       router& routes, const server_options& options,
-                                                      session_tracker& tracker, logger& log) {
-    std::shared_ptr<listener> l(new listener(ioc, routes, options, tracker, log));
+                                                      session_tracker& tracker, logger& log, net::thread_pool& blocking) {
+    std::shared_ptr<listener> l(new listener(ioc, routes, options, tracker, log, blocking));
     beast::error_code ec;
     const auto where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     l->acceptor_.open(endpoint.protocol(), ec);
@@ -71,7 +72,7 @@ void listener::on_accept(beast::error_code ec, session_socket socket) {
     }
     refusing_ = false;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto s = std::make_shared<session>(std::move(socket), routes_, options_, tracker_, log_);
+    auto s = std::make_shared<session>(std::move(socket), routes_, options_, tracker_, log_, blocking_);
     tracker_.add(s);
     s->run();
     do_accept();

@@ -1,4 +1,5 @@
 // listener: accepts connections and starts a session, on a strand of its own, for each.
+// `blocking` is the pool sessions route requests that may block on (router::may_block).
 #pragma once
 
 #include <memory>
@@ -18,7 +19,7 @@ public:
     // and the cause (address in use, permission denied, ...).
     static api::result<std::shared_ptr<listener>> open(net::io_context& ioc, const tcp::endpoint& endpoint,
                                                        router& routes, const server_options& options,
-                                                       session_tracker& tracker, logger& log);
+                                                       session_tracker& tracker, logger& log, net::thread_pool& blocking);
 
     tcp::endpoint local_endpoint() const;
     void run();
@@ -27,7 +28,7 @@ public:
 
 private:
     listener(net::io_context& ioc, router& routes, const server_options& options, session_tracker& tracker,
-             logger& log);
+             logger& log, net::thread_pool& blocking);
     void do_accept();
     void on_accept(beast::error_code ec, session_socket socket);
 
@@ -38,6 +39,7 @@ private:
     const server_options& options_;
     session_tracker& tracker_;
     logger& log_;
+    net::thread_pool& blocking_;  // where sessions route requests that may block
     bool refusing_ = false;  // at the connection limit; logged once per episode
 };
 

@@ -15,8 +15,4 @@ using tcp = boost::asio::ip::tcp;
 // (any_io_executor) copied and destroyed a type-erased executor for every operation.
 using session_executor = net::strand<net::io_context::executor_type>;
 using session_socket = tcp::socket::rebind_executor<session_executor>::other;
-using session_stream = beast::basic_stream<tcp, session_executor>;
-
-using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
 }  // namespace hil::server

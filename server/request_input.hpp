@@ -11,6 +11,7 @@
 
 #include "api/operations.hpp"
 #include "api/result.hpp"
+#include "server/http_message.hpp"
 #include "server/net.hpp"
 #include "server/router.hpp"
 

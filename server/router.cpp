@@ -160,8 +160,7 @@ void keep_text(std::string& out, std::string_view text) { out.assign(text.substr
 
 // What the journal keeps of one side of a call, into `out` (its strings' capacity used again):
 // the first line (its pieces), the fields, the start of a text body.
-template <bool IsRequest>
-void keep_message(journal_message& out, const http::message<IsRequest, http::string_body>& m,
+void keep_message(journal_message& out, const field_list& fields, std::string_view body,
                   std::initializer_list<std::string_view> first_line) {
     out.head.clear();
     out.head_truncated = false;
@@ -173,16 +172,15 @@ void keep_message(journal_message& out, const http::message<IsRequest, http::str
         out.head.append(piece.substr(0, room));
     };
     for (const auto piece : first_line) add(piece);
-    for (const auto& field : m) {
+    for (const auto field : fields) {
         if (out.head_truncated) break;
         add("\n");
         add(field.name_string());
         add(": ");
         add(field.value());
     }
-    const std::string_view body = m.body();
     out.body_size = body.size();
-    out.body_binary = !body.empty() && !is_text_body(m[http::field::content_type], m[http::field::content_encoding]);
+    out.body_binary = !body.empty() && !is_text_body(fields[http::field::content_type], fields[http::field::content_encoding]);
     out.body.assign(out.body_binary ? std::string_view{} : body.substr(0, k_kept_body_bytes));
 }
 
@@ -206,6 +204,8 @@ void router::add(const api::operation& op, api_handler handler) {
     r.method = http::string_to_verb(op.method);
     r.op = &op;
     r.api = std::move(handler);
+    const std::string_view name = op.name;
+    r.may_block = !(name.starts_with("Get") || name.starts_with("List") || name.starts_with("Search"));
     add_compiled(std::move(r), op.uri);
 }
 
@@ -215,6 +215,7 @@ void router::add_control(http::verb method, std::string_view path_template, cont
     r.method = method;
     r.control = std::move(handler);
     r.access = access;
+    r.may_block = method != http::verb::get && method != http::verb::head;
     add_compiled(std::move(r), path_template);
 }
 
@@ -299,6 +300,13 @@ const router::compiled_route* router::match(const request& req, route_match& lab
         allow += std::string(http::to_string(r.method));
     }
     return nullptr;
+}
+
+bool router::may_block(const request& req) const {
+    route_match labels;
+    std::string allow;
+    const auto* found = match(req, labels, allow);
+    return found && found->may_block;
 }
 
 void router::run_api(const compiled_route& r, const request& req, const route_match& labels, outcome& out) {
@@ -432,7 +440,7 @@ routed router::route_request(const request& req) {
                        static_cast<double>(answer.delay.count());
         const auto version = [](unsigned v) { return std::array<char, 8>{'H', 'T', 'T', 'P', '/', static_cast<char>('0' + v / 10), '.', static_cast<char>('0' + v % 10)}; };
         const auto request_version = version(req.version());
-        keep_message(e.request, req, {req.method_string(), " ", req.target(), " ", {request_version.data(), request_version.size()}});
+        keep_message(e.request, req, req.body(), {req.method_string(), " ", req.target(), " ", {request_version.data(), request_version.size()}});
         if (answer.drop) {
             e.response = journal_message{};
         } else {
@@ -440,7 +448,7 @@ routed router::route_request(const request& req) {
             char status_text[4] = {static_cast<char>('0' + answer.res.result_int() / 100 % 10),
                                    static_cast<char>('0' + answer.res.result_int() / 10 % 10),
                                    static_cast<char>('0' + answer.res.result_int() % 10), 0};
-            keep_message(e.response, answer.res, {{response_version.data(), response_version.size()}, " ",
+            keep_message(e.response, answer.res, answer.res.body(), {{response_version.data(), response_version.size()}, " ",
                                                   {status_text, 3}, " ", answer.res.reason()});
         }
         extras_.journal->record(e);

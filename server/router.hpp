@@ -45,6 +45,7 @@
 #include "api/result.hpp"
 #include "server/caller.hpp"
 #include "server/logger.hpp"
+#include "server/http_message.hpp"
 #include "server/net.hpp"
 #include "server/request_ids.hpp"
 #include "server/request_journal.hpp"
@@ -148,6 +149,12 @@ public:
     routed route_request(const request& req);
     // The answer alone (ignores delay and drop).
     response handle(const request& req) { return route_request(req).res; }
+    // Whether routing `req` may wait on something slow: a write (which waits for the store's
+    // writer, or for another process's lock on the database file) or a control call that
+    // loads or resets the state. Such requests are routed off the I/O threads, so that reads
+    // on other connections are answered meanwhile. Reads (the operations named Get..., List...
+    // and Search..., and the control API's GETs) are not. Never throws.
+    bool may_block(const request& req) const;
 
     // A complete error answer for a request that never reached routing (malformed HTTP,
     // limits). It asks the client to close the connection.
@@ -161,6 +168,7 @@ private:
         api_handler api;
         control_handler control;
         control_access access = control_access::guarded;
+        bool may_block = false;
     };
     struct outcome;
 

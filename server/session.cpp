@@ -1,6 +1,8 @@
 #include "server/session.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 namespace hil::server {
 namespace {
@@ -9,98 +11,198 @@ bool is_http_parse_error(const beast::error_code& ec) {
     return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
 }
 
+// The buffer starts at this size, and a read asks for at least this much room.
+constexpr std::size_t k_first_capacity = 8 * 1024;
+constexpr std::size_t k_min_read = 4 * 1024;
+// While a body streams in, reads ask for this much at once.
+constexpr std::size_t k_body_read = 64 * 1024;
+
 }  // namespace
 
 session::session(session_socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
-                 logger& log)
-    : stream_(std::move(socket)), delay_timer_(stream_.get_executor()), routes_(routes), options_(options), tracker_(tracker), log_(log) {}
+                 logger& log, net::thread_pool& blocking)
+    : socket_(std::move(socket)),
+      deadline_timer_(socket_.get_executor()),
+      delay_timer_(socket_.get_executor()),
+      routes_(routes),
+      options_(options),
+      tracker_(tracker),
+      log_(log),
+      blocking_(blocking) {}
 
 session::~session() { tracker_.remove(this); }
 
 void session::run() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::do_read, shared_from_this()));
+    net::dispatch(socket_.get_executor(), beast::bind_front_handler(&session::read_request, shared_from_this()));
 }
 
 void session::shutdown() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
         self->closing_ = true;
         // Idle: waiting for a request of which nothing has arrived yet.
-        if (self->reading_ && self->buffer_.size() == 0 && !(self->parser_ && self->parser_->got_some())) {
+        if (self->reading_ && self->begin_ == self->end_ && !(self->reader_ && self->reader_->got_some())) {
             self->do_close();
         }
     });
 }
 
-void session::do_read() {
-    if (closing_) return do_close();
-    parser_.emplace();
-    parser_->header_limit(options_.header_limit);
-    parser_->body_limit(options_.body_limit);
-    stream_.expires_after(options_.read_timeout);
-    reading_ = true;
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&session::on_header, shared_from_this()));
-}
-
-void session::on_header(beast::error_code ec, std::size_t bytes) {
-    if (ec || parser_->is_done()) return on_read(ec, bytes);
-    auto read_body = [self = shared_from_this()](beast::error_code wec, std::size_t) {
-        if (wec) return self->on_read(wec, 0);
-        http::async_read(self->stream_, self->buffer_, *self->parser_,
-                         beast::bind_front_handler(&session::on_read, self));
-    };
-    // curl and other clients wait (curl: one second) for this before sending a large body.
-    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
-        static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
-        return net::async_write(stream_, net::buffer(k_continue.data(), k_continue.size()), std::move(read_body));
+void session::start_deadline() {
+    deadline_ = std::chrono::steady_clock::now() + options_.read_timeout;
+    deadline_active_ = true;
+    // The timer is armed once and, when it fires early, re-armed for the deadline then in
+    // force: a request moves the deadline without touching the timer queue.
+    if (!deadline_armed_) {
+        deadline_armed_ = true;
+        deadline_timer_.expires_at(deadline_);
+        deadline_timer_.async_wait(beast::bind_front_handler(&session::on_deadline, shared_from_this()));
     }
-    read_body({}, 0);
 }
 
-void session::on_read(beast::error_code ec, std::size_t) {
-    reading_ = false;
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout) {
+void session::on_deadline(beast::error_code) {
+    deadline_armed_ = false;
+    if (closed_ || !deadline_active_) return;
+    if (std::chrono::steady_clock::now() >= deadline_) return do_close();
+    deadline_armed_ = true;
+    deadline_timer_.expires_at(deadline_);
+    deadline_timer_.async_wait(beast::bind_front_handler(&session::on_deadline, shared_from_this()));
+}
+
+void session::read_request() {
+    if (closing_ || closed_) return do_close();
+    reader_.emplace(req_, options_.header_limit, options_.body_limit);
+    continue_sent_ = false;
+    reading_ = true;
+    start_deadline();
+    parse_buffered();
+}
+
+void session::parse_buffered() {
+    while (begin_ < end_) {
+        beast::error_code ec;
+        const auto used = reader_->put(net::const_buffer(input_.get() + begin_, end_ - begin_), ec);
+        begin_ += used;
+        if (ec == http::error::need_more) break;
+        if (ec) return on_bad_request(ec);
+        if (reader_->is_done()) return on_request();
+        if (used == 0) break;
+    }
+    // curl and other clients wait (curl: one second) for this before sending a large body.
+    if (reader_->is_header_done() && !continue_sent_ && beast::iequals(req_[http::field::expect], "100-continue")) {
+        continue_sent_ = true;
+        static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+        return net::async_write(socket_, net::buffer(k_continue.data(), k_continue.size()),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (ec) return self->do_close();
+                                    self->read_more();
+                                });
+    }
+    read_more();
+}
+
+void session::read_more() {
+    if (begin_ == end_) {
+        begin_ = end_ = 0;
+    } else if (begin_ > 0 && capacity_ - end_ < k_min_read) {
+        std::memmove(input_.get(), input_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    // A head must fit whole (the reader sees it in one piece); a body passes through.
+    const std::size_t wanted = std::max(end_ + (reader_->is_header_done() ? k_body_read : k_min_read),
+                                        capacity_ == 0 ? k_first_capacity : capacity_);
+    if (wanted > capacity_) {
+        const std::size_t grown = std::max(wanted, capacity_ * 2);
+        auto bigger = std::make_unique<char[]>(grown);
+        if (end_ > begin_) std::memcpy(bigger.get(), input_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+        input_ = std::move(bigger);
+        capacity_ = grown;
+    }
+    socket_.async_read_some(net::mutable_buffer(input_.get() + end_, capacity_ - end_),
+                            beast::bind_front_handler(&session::on_read, shared_from_this()));
+}
+
+void session::on_read(beast::error_code ec, std::size_t bytes) {
+    end_ += bytes;
+    if (closed_) return;
+    if (ec == net::error::eof) {
+        if (!reader_->got_some() && begin_ == end_) return do_close();
+        // The client closed mid-request: what it sent is a partial message.
+        beast::error_code at_eof;
+        reader_->put_eof(at_eof);
+        if (at_eof) return on_bad_request(at_eof);
+        if (reader_->is_done()) return on_request();
         return do_close();
     }
-    if (ec) {
-        if (!is_http_parse_error(ec)) return do_close();  // the peer went away; nothing to answer
-        api::error err = ec == http::error::header_limit  ? api::error::of(api::error_code::header_fields_too_large)
-                         : ec == http::error::body_limit ? api::error::of(api::error_code::payload_too_large)
-                                                          : api::error::bad_request("Malformed HTTP request: " + ec.message());
-        log_.debug("closing connection after malformed request: " + ec.message());
-        const unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
-        return send(routes_.protocol_error(err, version));
+    if (ec) return do_close();  // reset, or closed by the deadline: nothing to answer
+    parse_buffered();
+}
+
+void session::on_bad_request(beast::error_code ec) {
+    reading_ = false;
+    if (!is_http_parse_error(ec)) return do_close();
+    api::error err = ec == http::error::header_limit  ? api::error::of(api::error_code::header_fields_too_large)
+                     : ec == http::error::body_limit ? api::error::of(api::error_code::payload_too_large)
+                                                      : api::error::bad_request("Malformed HTTP request: " + ec.message());
+    log_.debug("closing connection after malformed request: " + ec.message());
+    const unsigned version = reader_->is_header_done() ? req_.version() : 11;
+    send(routes_.protocol_error(err, version));
+}
+
+void session::on_request() {
+    reading_ = false;
+    deadline_active_ = false;
+    if (routes_.may_block(req_)) {
+        // Routed on the blocking pool; the answer comes back to this session's strand.
+        // The guard keeps the io_context running (a graceful stop waits for this answer).
+        return net::post(blocking_, [self = shared_from_this(), work = net::make_work_guard(socket_.get_executor())] {
+            auto r = std::make_shared<routed>(self->routes_.route_request(self->req_));
+            net::post(work.get_executor(), [self, r] { self->deliver(std::move(*r)); });
+        });
     }
-    auto r = routes_.route_request(parser_->get());
-    if (r.delay.count() == 0) return deliver(std::move(r));
-    delay_timer_.expires_after(r.delay);
-    delay_timer_.async_wait([self = shared_from_this(), held = std::make_shared<routed>(std::move(r))](beast::error_code) {
-        self->deliver(std::move(*held));
-    });
+    deliver(routes_.route_request(req_));
 }
 
 void session::deliver(routed&& r) {
+    if (r.delay.count() > 0) {
+        delay_timer_.expires_after(r.delay);
+        return delay_timer_.async_wait([self = shared_from_this(), held = std::make_shared<routed>(std::move(r))](beast::error_code) {
+            held->delay = std::chrono::milliseconds(0);
+            self->deliver(std::move(*held));
+        });
+    }
     if (r.drop) return do_close();
     send(std::move(r.res));
 }
 
 void session::send(response&& res) {
+    if (closed_) return;
     res_ = std::move(res);
     const bool close = !res_.keep_alive() || closing_;
     if (close) res_.keep_alive(false);
-    stream_.expires_after(options_.read_timeout);
-    http::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, shared_from_this(), close));
+    head_.clear();
+    res_.write_head(head_);
+    start_deadline();
+    const std::array<net::const_buffer, 2> pieces{net::buffer(head_), net::buffer(res_.body())};
+    net::async_write(socket_, pieces, beast::bind_front_handler(&session::on_write, shared_from_this(), close));
 }
 
 void session::on_write(bool close, beast::error_code ec, std::size_t) {
+    deadline_active_ = false;
     if (ec || close) return do_close();
-    do_read();
+    read_request();
 }
 
 void session::do_close() {
+    if (closed_) return;
+    closed_ = true;
+    deadline_active_ = false;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
+    deadline_timer_.cancel();
+    delay_timer_.cancel();
 }
 
 void session_tracker::add(const std::shared_ptr<session>& s) {

@@ -1,16 +1,30 @@
-// session: one HTTP/1.1 connection. Reads a request (a fresh parser each time, with the
-// header and body limits), hands it to the router, writes the answer, and loops while the
-// client keeps the connection alive. Pipelined requests are answered in order.
+// session: one HTTP/1.1 connection. Reads a request (a request_reader per request, with the
+// header and body limits) out of its own buffer, hands it to the router, writes the answer
+// (status line and fields, then the body, in one gather write), and loops while the client
+// keeps the connection alive. Pipelined requests are answered in order, from what is already
+// buffered before anything more is read.
 // Malformed HTTP gets a 400 (431, 413 for the limits) in the API's error envelope and the
-// connection is closed. Everything a session does runs on its own strand.
+// connection is closed. A request (from its first awaited byte to its last) and an answer
+// must each be done within read_timeout, or the connection is closed without an answer.
+// A request whose route may block (router::may_block) is routed on the blocking pool, so
+// that the I/O thread goes on serving other connections meanwhile.
+// Everything a session does runs on its own strand. The request, the answer and the buffers
+// live as long as the connection, so their capacity serves request after request.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "server/http_message.hpp"
 #include "server/logger.hpp"
 #include "server/net.hpp"
+#include "server/request_reader.hpp"
 #include "server/router.hpp"
 #include "server/server_options.hpp"
 
@@ -20,8 +34,9 @@ class session_tracker;
 
 class session : public std::enable_shared_from_this<session> {
 public:
+    // `blocking`: where requests whose route may block are routed (see router::may_block).
     session(session_socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
-            logger& log);
+            logger& log, net::thread_pool& blocking);
     ~session();
 
     void run();
@@ -29,25 +44,42 @@ public:
     void shutdown();
 
 private:
-    void do_read();
-    void on_header(beast::error_code ec, std::size_t bytes);
+    void read_request();
+    void parse_buffered();
+    void read_more();
     void on_read(beast::error_code ec, std::size_t bytes);
+    void on_request();
+    void on_bad_request(beast::error_code ec);
     void deliver(routed&& r);
     void send(response&& res);
     void on_write(bool close, beast::error_code ec, std::size_t bytes);
     void do_close();
+    // Gives the current read or write read_timeout from now.
+    void start_deadline();
+    void on_deadline(beast::error_code ec);
 
-    session_stream stream_;
-    beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
+    session_socket socket_;
+    // The bytes read: [begin_, end_) not yet consumed by a reader.
+    std::unique_ptr<char[]> input_;
+    std::size_t capacity_ = 0, begin_ = 0, end_ = 0;
+    request req_;
+    std::optional<request_reader> reader_;
+    bool continue_sent_ = false;
     response res_;
+    std::string head_;  // the answer's status line and fields
+    net::steady_timer deadline_timer_;
+    std::chrono::steady_clock::time_point deadline_{};
+    bool deadline_armed_ = false;  // a wait on deadline_timer_ is pending
+    bool deadline_active_ = false;  // reading or writing: deadline_ applies
     net::steady_timer delay_timer_;  // holds an answer back for a delay fault
     router& routes_;
     const server_options& options_;
     session_tracker& tracker_;
     logger& log_;
+    net::thread_pool& blocking_;
     bool reading_ = false;
     bool closing_ = false;
+    bool closed_ = false;
 };
 
 // Knows every live session, so a graceful stop can reach them.

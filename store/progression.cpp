@@ -60,6 +60,10 @@ bool advance_datastore(datastore& d, api::epoch_millis now, bool polling) {
 }  // namespace
 
 bool advance(import_job& job, api::epoch_millis now) { return advance_job(job, now, false); }
+
+bool settled(const std::vector<progression_step>& steps, const progress_state& p) {
+    return p.steps_reached >= steps.size() || steps[p.steps_reached].after_polls.has_value();
+}
 bool advance(datastore& d, api::epoch_millis now) { return advance_datastore(d, now, false); }
 
 import_job poll(import_job& job, api::epoch_millis now) {

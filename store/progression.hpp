@@ -31,6 +31,10 @@ namespace hil::store {
 bool advance(import_job& job, api::epoch_millis now);
 bool advance(datastore& d, api::epoch_millis now);
 
+// Whether the steps reached stay as they are whatever the clock says until the resource is
+// polled (which writes): every step is reached, or the next one waits for polls.
+bool settled(const std::vector<progression_step>& steps, const progress_state& p);
+
 // The answer to one Get of the resource: every step due at this poll is applied (time steps,
 // and poll steps whose count the earlier polls reached), then the poll is counted and its time
 // kept. Returns the resource as answered, which is also its new stored state.

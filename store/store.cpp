@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <charconv>
 #include <mutex>
@@ -589,6 +590,7 @@ struct store::impl {
     sqlite3* baseline = nullptr;   // a private in-memory copy of the marked state
     bool baseline_marked = false;  // `baseline` holds the marked state
     bool changed_since_mark = false;
+    std::atomic<std::uint64_t> generation{0};  // see store::generation()
     api::epoch_millis baseline_at = 0;
     statement find_datastore, datastore_by_token, datastores_in_scope, upsert_datastore;
     statement list_datastores_first, list_datastores_after;
@@ -786,7 +788,13 @@ struct store::impl {
     }
 
     // Every write calls this first, so a reset knows whether there is anything to restore.
-    void note_change() { changed_since_mark = true; }
+    // It also moves the write generation on. Every write happens under `mutex`, and so does every
+    // read, so a reader that read the generation before taking the mutex reads a state at least
+    // as new as that generation.
+    void note_change() {
+        changed_since_mark = true;
+        generation.fetch_add(1, std::memory_order_acq_rel);
+    }
 
     // The stored datastore, whatever its scope, or nothing.
     api::result<std::optional<datastore>> read_datastore(std::string_view datastore_id) {
@@ -988,6 +996,8 @@ struct store::impl {
 
 store::store(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 store::~store() = default;
+
+std::uint64_t store::generation() const noexcept { return impl_->generation.load(std::memory_order_acquire); }
 
 api::result<std::unique_ptr<store>> store::open(const store_options& options) {
     auto im = std::make_unique<impl>();
@@ -1865,6 +1875,7 @@ api::status store::reset_to_baseline(api::epoch_millis now) {
         if (!impl_->changed_since_mark && shift == 0) return api::ok_status();  // nothing to restore
         if (!impl_->file.empty()) {
             // A file is restored in place, under the lock: other calls wait for the copy.
+            impl_->note_change();
             if (auto s = impl_->copy_database(impl_->db, impl_->baseline, "cannot restore the baseline"); !s) return s;
             return impl_->transaction([&] { return shift_progressions(impl_->db, shift); });
         }
@@ -1897,7 +1908,7 @@ api::status store::reset_to_baseline(api::epoch_millis now) {
             sqlite3_close_v2(fresh);
             return s;
         }
-        impl_->changed_since_mark = true;  // the clocks moved, so a later reset must copy again
+        impl_->note_change();  // the clocks moved, so a later reset must copy again
     }
     sqlite3_close_v2(old);  // its statements were finalized by the prepares above
     return api::ok_status();

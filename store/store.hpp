@@ -89,6 +89,13 @@ public:
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
+    // The write generation: a number that every change of the stored state moves on (writes,
+    // loads, resets, polls that count), and that nothing else moves. A reader that reads it
+    // before a store call sees, in that call, a state at least as new as the generation read;
+    // so an answer kept with that number (server/answer_cache.hpp) is the state's as long as
+    // the number has not moved.
+    std::uint64_t generation() const noexcept;
+
     // --- datastores ---
     // GetDatastore: the datastore as answered at `now`, counting the poll and storing any
     // progression step it reaches. Error: ResourceNotFoundException.
