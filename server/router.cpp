@@ -195,6 +195,9 @@ void router::add_compiled(compiled_route r, std::string_view path_template) {
             throw std::logic_error("two routes for " + std::string(http::to_string(r.method)) + " " + std::string(path_template));
         }
     }
+    if (r.may_block && std::find(blocking_methods_.begin(), blocking_methods_.end(), r.method) == blocking_methods_.end()) {
+        blocking_methods_.push_back(r.method);
+    }
     routes_.push_back(std::move(r));
 }
 
@@ -303,6 +306,8 @@ const router::compiled_route* router::match(const request& req, route_match& lab
 }
 
 bool router::may_block(const request& req) const {
+    // Most requests are GETs, and no GET route blocks: they are answered without a match.
+    if (std::find(blocking_methods_.begin(), blocking_methods_.end(), req.method()) == blocking_methods_.end()) return false;
     route_match labels;
     std::string allow;
     const auto* found = match(req, labels, allow);

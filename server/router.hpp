@@ -188,6 +188,7 @@ private:
     const store::access_book& access_;
     sigv4::signing_key_cache signing_keys_;
     std::vector<compiled_route> routes_;
+    std::vector<http::verb> blocking_methods_;  // the methods of the routes that may block
 };
 
 // An HTTP Date header value ("Sun, 29 Nov 2026 10:51:00 GMT") for `t`.

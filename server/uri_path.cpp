@@ -1,5 +1,7 @@
 #include "server/uri_path.hpp"
 
+#include <algorithm>
+
 namespace hil::server {
 namespace {
 
@@ -12,13 +14,21 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::string_view target_path(std::string_view target) {
-    const auto end = target.find_first_of("?#");
-    return target.substr(0, end);
+namespace {
+
+// Where the path of a target ends: at its first '?' or '#', or its end. (find_first_of("?#")
+// calls memchr on the set once per character of the target: a measurable share of every request.)
+std::size_t path_end(std::string_view target) {
+    const auto it = std::find_if(target.begin(), target.end(), [](char c) { return c == '?' || c == '#'; });
+    return it == target.end() ? std::string_view::npos : static_cast<std::size_t>(it - target.begin());
 }
 
+}  // namespace
+
+std::string_view target_path(std::string_view target) { return target.substr(0, path_end(target)); }
+
 std::string_view target_query(std::string_view target) {
-    const auto end = target.find_first_of("?#");
+    const auto end = path_end(target);
     if (end == std::string_view::npos || target[end] != '?') return {};
     const auto query = target.substr(end + 1);
     return query.substr(0, query.find('#'));

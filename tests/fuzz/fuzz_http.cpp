@@ -1,12 +1,15 @@
-// Fuzzes the raw HTTP path as a session runs it: bytes into Beast's request_parser with the
-// server's default limits, a fresh parser per request (pipelining), each complete request
-// to the router, each parse error to the protocol error answer the session would send.
+// Fuzzes the raw HTTP path as a session runs it: bytes into the session's request_reader with
+// the server's default limits, a fresh reader per request into one reused request
+// (pipelining), each complete request to the router, each parse error to the protocol error
+// answer the session would send. Beast's own request_parser reads the same bytes beside it:
+// the two must accept and refuse alike and read the same method, target, version, fields and body.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 
 #include "api/api_error.hpp"
 #include "fuzz_world.hpp"
+#include "server/request_reader.hpp"
 #include "server/server_options.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -16,38 +19,63 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto& routes = fuzz::world::get().routes();
 
     boost::asio::const_buffer rest(data, size);
+    server::request req;
     // At most a few dozen requests per input keeps each run fast; more adds nothing.
     for (int requests = 0; requests < 64 && rest.size() > 0; ++requests) {
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(limits.header_limit);
-        parser.body_limit(limits.body_limit);
-        parser.eager(true);
+        server::request_reader reader(req, limits.header_limit, limits.body_limit);
+        http::request_parser<http::string_body> beast_parser;
+        beast_parser.header_limit(limits.header_limit);
+        beast_parser.body_limit(limits.body_limit);
+        beast_parser.eager(true);
         server::beast::error_code ec;
-        while (rest.size() > 0 && !parser.is_done()) {
-            const auto used = parser.put(rest, ec);
-            rest += used;
-            if (ec == http::error::need_more) {
-                ec = {};
-                if (used == 0) break;  // an incomplete request at the end of the input
-                continue;
+        server::beast::error_code beast_ec;
+        boost::asio::const_buffer beast_rest = rest;
+        // The session feeds what it has and reads more on need_more: here, all of it at once.
+        const auto feed = [](auto& parser, boost::asio::const_buffer& bytes, server::beast::error_code& error) {
+            while (bytes.size() > 0 && !parser.is_done()) {
+                const auto used = parser.put(bytes, error);
+                bytes += used;
+                if (error == http::error::need_more) {
+                    error = {};
+                    if (used == 0) break;  // an incomplete request at the end of the input
+                    continue;
+                }
+                if (error) break;
             }
-            if (ec) break;
-        }
-        if (!ec && !parser.is_done()) {
-            parser.put_eof(ec);  // the client closed mid-request
-            if (!ec) break;
-        }
+            if (!error && !parser.is_done()) {
+                parser.put_eof(error);  // the client closed mid-request
+                return !error;          // true: nothing more to read
+            }
+            return false;
+        };
+        const bool ended = feed(reader, rest, ec);
+        const bool beast_ended = feed(beast_parser, beast_rest, beast_ec);
+        fuzz::require(ec == beast_ec, "request_reader and Beast disagree on the error");
+        fuzz::require(ended == beast_ended && rest.size() == beast_rest.size(), "request_reader and Beast used different bytes");
+        if (ended) break;
         if (ec) {
             // The session answers a parse error, then closes: nothing after it is read.
             const auto err = ec == http::error::header_limit ? api::error::of(api::error_code::header_fields_too_large)
                              : ec == http::error::body_limit  ? api::error::of(api::error_code::payload_too_large)
                                                               : api::error::bad_request("Malformed HTTP request: " + ec.message());
-            const auto res = routes.protocol_error(err, parser.is_header_done() ? parser.get().version() : 11);
+            const auto res = routes.protocol_error(err, reader.is_header_done() ? req.version() : 11);
             fuzz::check_response(res);
             fuzz::require(!res.keep_alive(), "a protocol error keeps the connection open");
             return 0;
         }
-        const auto res = routes.handle(parser.get());
+        const auto& theirs = beast_parser.get();
+        fuzz::require(req.method() == theirs.method() && req.method_string() == theirs.method_string() &&
+                          req.target() == theirs.target() && req.version() == theirs.version() && req.body() == theirs.body(),
+                      "request_reader and Beast read a different request line or body");
+        std::size_t fields = 0;
+        for (const auto& f : theirs) {
+            fuzz::require(fields < req.field_count() && req.at(fields).name == f.name_string() && req.at(fields).value() == f.value(),
+                          "request_reader and Beast read different fields");
+            ++fields;
+        }
+        fuzz::require(fields == req.field_count(), "request_reader read more fields than Beast");
+        fuzz::require(req.keep_alive() == theirs.keep_alive(), "request_reader and Beast disagree on keep-alive");
+        const auto res = routes.handle(req);
         fuzz::check_response(res);
         if (!res.keep_alive()) return 0;
     }
