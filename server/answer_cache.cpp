@@ -6,16 +6,14 @@ namespace hil::server {
 
 answer_cache::answer_cache(std::size_t budget_bytes) : shard_budget_(budget_bytes / k_shards) {}
 
-answer_cache::shard& answer_cache::shard_of(std::string_view key, std::size_t& hash) const {
-    hash = key_hash{}(key);
+answer_cache::shard& answer_cache::shard_of(std::string_view key) const {
     // The table's buckets use the low bits; the shard takes high ones.
-    return shards_[(hash >> 56) % k_shards];
+    return shards_[(key_hash{}(key) >> 56) % k_shards];
 }
 
 bool answer_cache::find(std::string_view key, std::uint64_t generation, std::string& body) const {
     if (shard_budget_ == 0) return false;
-    std::size_t hash = 0;
-    const shard& s = shard_of(key, hash);
+    const shard& s = shard_of(key);
     std::shared_lock lock(s.mutex);
     if (s.generation != generation) return false;
     const auto it = s.answers.find(key);
@@ -27,8 +25,7 @@ bool answer_cache::find(std::string_view key, std::uint64_t generation, std::str
 void answer_cache::keep(std::string_view key, std::uint64_t generation, std::string_view body) {
     const std::size_t size = key.size() + body.size();
     if (size > shard_budget_) return;
-    std::size_t hash = 0;
-    shard& s = shard_of(key, hash);
+    shard& s = shard_of(key);
     std::unique_lock lock(s.mutex);
     if (generation < s.generation) return;
     if (generation > s.generation || s.bytes + size > shard_budget_) {

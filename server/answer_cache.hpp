@@ -42,8 +42,6 @@ public:
     // is ignored (the answer may already be stale).
     void keep(std::string_view key, std::uint64_t generation, std::string_view body);
 
-    std::size_t budget_bytes() const { return shard_budget_ * k_shards; }
-
 private:
     struct key_hash {
         using is_transparent = void;
@@ -57,7 +55,7 @@ private:
     };
     static constexpr std::size_t k_shards = 16;
 
-    shard& shard_of(std::string_view key, std::size_t& hash) const;
+    shard& shard_of(std::string_view key) const;
 
     std::size_t shard_budget_;
     mutable std::array<shard, k_shards> shards_;

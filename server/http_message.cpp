@@ -21,16 +21,15 @@ bool list_has(std::string_view list, std::string_view token) {
     }
 }
 
-void append_decimal(std::string& out, std::uint64_t n) {
-    char digits[24];
+// `n` in decimal, written into `digits`.
+std::string_view decimal(std::uint64_t n, char (&digits)[24]) {
     const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-    out.append(digits, end);
+    return {digits, static_cast<std::size_t>(end - digits)};
 }
 
 void set_content_length(field_list& fields, std::size_t size) {
     char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, size).ptr;
-    fields.set(http::field::content_length, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    fields.set(http::field::content_length, decimal(size, digits));
 }
 
 }  // namespace
@@ -51,12 +50,6 @@ field_list::iterator field_list::find(std::string_view name) const {
         if (entries_[i].name_size == name.size() && beast::iequals(at(i).name, name)) return {this, i};
     }
     return end();
-}
-
-std::size_t field_list::count(std::string_view name) const {
-    std::size_t n = 0;
-    for (const auto f : *this) n += beast::iequals(f.name, name) ? 1u : 0u;
-    return n;
 }
 
 void field_list::insert(std::string_view name, std::string_view value) {
@@ -166,7 +159,8 @@ void response::prepare_payload() {
 
 void response::write_head(std::string& out) const {
     out.append(version_ >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
-    append_decimal(out, status_ % 1000);
+    char digits[24];
+    out.append(decimal(status_, digits));
     out.push_back(' ');
     out.append(reason());
     out.append("\r\n");

@@ -55,7 +55,6 @@ public:
 
     iterator begin() const { return {this, 0}; }
     iterator end() const { return {this, entries_.size()}; }
-    std::size_t field_count() const { return entries_.size(); }
     field_view at(std::size_t i) const;
 
     // The value of the first field named `name` (any case), or "" when there is none.
@@ -64,7 +63,6 @@ public:
     // The first field named `name`, or end().
     iterator find(std::string_view name) const;
     iterator find(http::field f) const { return find(http::to_string(f)); }
-    std::size_t count(std::string_view name) const;
 
     // Adds a field after the others.
     void insert(std::string_view name, std::string_view value);

@@ -12,10 +12,6 @@ int hex_value(char c) {
     return -1;
 }
 
-}  // namespace
-
-namespace {
-
 // Where the path of a target ends: at its first '?' or '#', or its end. (find_first_of("?#")
 // calls memchr on the set once per character of the target: a measurable share of every request.)
 std::size_t path_end(std::string_view target) {
