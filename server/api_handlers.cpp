@@ -123,7 +123,7 @@ api::result<reply> get_datastore(const call& c, api_context& ctx) {
     return cached_read(c, ctx, {datastore_id}, [&](bool& keep) -> api::result<reply> {
         auto d = ctx.data.poll_datastore(c.scope, datastore_id, c.now);
         if (!d) return d.err();
-        keep = d.value().progression.empty();  // else the poll was counted: a write
+        keep = store::finished(d.value().progression, d.value().progress);  // else a clock or a poll moves it on
         return json(get_datastore_body(d.value(), c.scope.region));
     });
 }
@@ -177,7 +177,7 @@ api::result<reply> get_dicom_import_job(const call& c, api_context& ctx) {
     return cached_read(c, ctx, {datastore_id, job_id}, [&](bool& keep) -> api::result<reply> {
         auto job = ctx.data.poll_import_job(c.scope, datastore_id, job_id, c.now);
         if (!job) return job.err();
-        keep = job.value().progression.empty();  // else the poll was counted: a write
+        keep = store::finished(job.value().progression, job.value().progress);  // else a clock or a poll moves it on
         return json(get_dicom_import_job_body(job.value()));
     });
 }

@@ -3,20 +3,24 @@
 // Verbs per resource, each taking the caller's scope (account and region): a resource of
 // another account, or of another region, is not found. A datastore loaded from fixtures
 // without a region is seen from every region.
-// Thread safety: a store is safe to use from any number of threads; every call takes one
-// internal mutex, because a single SQLite connection (and its prepared statements) must
-// not be used by two threads at once. Each call is atomic: a poll's read-advance-write of a
-// progression, or a create's idempotency and quota checks, cannot interleave with another call.
+// Thread safety: a store is safe to use from any number of threads. Reads run on reader
+// connections of their own, one per reading thread at a time, each in a read transaction on
+// the last committed state (SQLite's WAL), so a read never waits for a write, however long.
+// Writes run one at a time on the one writer connection; each call is atomic: a poll's
+// read-advance-write of a progression, or a create's idempotency and quota checks, cannot
+// interleave with another write. A poll is a write only when a step not reached yet waits for
+// polls (it must be counted); any other poll is a read.
+// Storage: with a --db path the database is that file; without one ("in memory") it is a file
+// in a private scratch directory under $TMPDIR (else /tmp), removed when the store closes, so
+// the OS page cache, not the heap, holds a big store.
 // Ownership: the store owns its connections and every prepared statement; none escape.
 // Failures: every SQLite failure is returned as InternalServerException carrying SQLite's
 // own message; it is never reported as "not found".
 // Baseline: mark_baseline() records "the start-up state"; reset_to_baseline() returns to
 // it. Both are page-level copies of the whole database (SQLite's backup API, so no table can
-// be forgotten) into and out of a private in-memory database. The mark is taken at start-up,
-// before the server listens, so no client's request ever waits for it; it costs the store's
-// size in memory once more. An in-memory store is reset by building the restored database
-// beside the serving one and swapping it in, so other calls wait only for the swap; a file
-// is restored in place, under the lock.
+// be forgotten) into and out of a file in the scratch directory. The mark is taken at start-up,
+// before the server listens, so no client's request ever waits for it. A reset copies the
+// marked state back in place as one write: readers read the state before it until it commits.
 #pragma once
 
 #include <cstdint>
@@ -221,7 +225,6 @@ public:
 
 private:
     struct impl;
-    struct image_set_access;
     template <class Change>
     api::status retag(const scope& who, std::string_view datastore_id, std::string_view image_set_id, Change&& change);
     explicit store(std::unique_ptr<impl> state);
