@@ -88,12 +88,12 @@ def machine():
 
 
 class Spawned:
-    """healthimaging-local on --port 0; `t0` is just before the spawn. Waits for 'listening'
+    """healthimaging-local on --port 0 and the default log level (stderr drained); `t0` is just before the spawn. Waits for 'listening'
     and records the wall time, CPU seconds and VmHWM at that moment."""
 
     def __init__(self, binary, args):
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen([binary, "--port", "0", "--log-level", "warn", *args],
+        self.proc = subprocess.Popen([binary, "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.pid = self.proc.pid
         self.log = []
@@ -274,7 +274,8 @@ def summarize(a, res, elapsed):
     mb = lambda kb: f"{kb / 1024:.0f} MB"  # noqa: E731
     L = [f"Command: `{a.command}` (median of {a.repeats} runs, a fresh server each; whole run {elapsed:.0f} s)  ",
          f"Binary: `{a.binary}`  ", f"Machine: {machine()}  ",
-         f"Fixture: {jobs:,} jobs in 10 datastores (gen_fixture.py, seed {SEED}), {res['fixture_mb']:.0f} MB", "",
+         (f"Fixture: {jobs:,} jobs in 10 datastores (gen_fixture.py, seed {SEED}), {res['fixture_mb']:.0f} MB"
+          if "fixture_mb" in res else "Fixture: the built-in sample only"), "",
          "| measure | value | target | verdict |", "|---|---:|---:|---|"]
     verdicts = []
 
@@ -369,9 +370,10 @@ def main():
     data_dir = a.data or tmp
     res = {"jobs": a.jobs, "repeats": a.repeats}
     try:
-        fixture, job_path = ensure_fixture(data_dir, a.jobs)
-        res["fixture_mb"] = os.path.getsize(fixture) / 1e6
-        for i in range(a.repeats):
+        if only - {"sample"}:
+            fixture, job_path = ensure_fixture(data_dir, a.jobs)
+            res["fixture_mb"] = os.path.getsize(fixture) / 1e6
+        for i in range(a.repeats if only - {"sample"} else 0):
             if "startup" in only:
                 row = startup_load(a.binary, fixture, job_path, a.jobs)
                 res.setdefault("startup", []).append(row)
