@@ -1031,6 +1031,12 @@ struct store::impl {
     bool baseline_marked = false;  // `baseline` holds the marked state
     api::epoch_millis baseline_at = 0;
 
+    // The last counts read, as of a generation: a health check of a million-job store is not a
+    // scan of the million. Only of the in-memory store, which no other process writes.
+    std::mutex counts_mutex;  // guards the two below
+    std::uint64_t counted_generation = 0;
+    std::optional<store_counts> counted;
+
     std::mutex idle_mutex;  // guards idle_readers (held for a push or a pop, never for a read)
     std::vector<std::unique_ptr<connection>> idle_readers;
 
@@ -1958,6 +1964,11 @@ api::result<dataset> store::contents(api::epoch_millis now, const namespace_filt
 }
 
 api::result<store_counts> store::counts() {
+    const auto generation = this->generation();  // before the read: see store::generation()
+    if (impl_->in_memory) {
+        std::lock_guard lock(impl_->counts_mutex);
+        if (impl_->counted && impl_->counted_generation == generation) return *impl_->counted;
+    }
     auto lease = impl_->read();
     if (!lease) return lease.err();
     connection& c = *lease.value();
@@ -1974,6 +1985,13 @@ api::result<store_counts> store::counts() {
     auto image_sets = c.count(c.count_image_sets);
     if (!image_sets) return image_sets.err();
     out.image_sets = image_sets.value();
+    if (impl_->in_memory) {
+        std::lock_guard lock(impl_->counts_mutex);
+        if (!impl_->counted || generation >= impl_->counted_generation) {
+            impl_->counted = out;
+            impl_->counted_generation = generation;
+        }
+    }
     return out;
 }
 
