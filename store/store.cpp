@@ -1154,18 +1154,9 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
             return api::error::internal("cannot open " + where + ": " + s.err().message());
         }
     }
-    // WAL is what lets readers read while the writer writes; a file that cannot be in WAL mode
-    // (a read-only directory, a file system without shared memory) would make them wait.
-    {
-        statement mode;
-        if (mode.prepare(w.db, "PRAGMA journal_mode") != SQLITE_OK) return sqlite_failure(w.db, "cannot read " + where);
-        statement::use u(mode);
-        if (u.step() != SQLITE_ROW) return sqlite_failure(w.db, "cannot read " + where);
-        if (u.text(0) != "wal") {
-            return api::error::internal("cannot open " + where + ": it cannot be put in WAL mode (journal mode " +
-                                        u.text(0) + ")");
-        }
-    }
+    // WAL is what lets readers read while the writer writes. A file that cannot be in WAL mode
+    // (a file system without shared memory) stays in its own mode: it still works, but there
+    // a reader may wait for a commit (up to the busy timeout).
     if (auto s = w.exec("PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;"); !s) return s.err();
     std::int64_t found_version = 0;
     {
