@@ -22,7 +22,6 @@ public:
     scratch_dir& operator=(const scratch_dir&) = delete;
     ~scratch_dir();
 
-    const std::string& path() const { return path_; }
     // The path of `name` inside the directory.
     std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
 

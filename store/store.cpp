@@ -11,6 +11,7 @@
 #include <charconv>
 #include <mutex>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 #include "api/shapes.hpp"
@@ -1101,6 +1102,30 @@ struct store::impl {
         return read_access(*this, std::move(c));
     }
 
+    // A Get of the resource `find(connection&)` finds, as polled at `now`. A poll that no later
+    // step waits for is answered on a reader as any read is; one that must be counted finds the
+    // resource again on the writer, polls it there and writes it with `record(connection&, resource&)`.
+    template <class Find, class Record>
+    std::invoke_result_t<Find, connection&> poll_resource(api::epoch_millis now, Find find, Record record) {
+        {
+            auto lease = read();
+            if (!lease) return lease.err();
+            auto found = find(*lease.value());
+            if (!found) return found.err();
+            auto& r = found.value();
+            if (!awaits_polls(r.progression, r.progress)) {
+                advance(r, now);
+                return found;
+            }
+        }
+        auto writing = write();
+        auto found = find(*writing);
+        if (!found) return found.err();
+        auto answer = poll(found.value(), now);
+        if (auto s = record(*writing, found.value()); !s) return s.err();
+        return answer;
+    }
+
     // Readers are opened as the threads that read need them, and kept.
     api::result<std::unique_ptr<connection>> open_reader() {
         auto c = std::make_unique<connection>();
@@ -1193,25 +1218,9 @@ api::result<std::unique_ptr<store>> store::open(const store_options& options) {
 // --- datastores ---
 
 api::result<datastore> store::poll_datastore(const scope& who, std::string_view datastore_id, api::epoch_millis now) {
-    {
-        auto lease = impl_->read();
-        if (!lease) return lease.err();
-        auto found = lease.value()->scoped_datastore(who, datastore_id);
-        if (!found) return found.err();
-        datastore& d = found.value();
-        // A poll no later step waits for is not written: it is answered as any read is.
-        if (!awaits_polls(d.progression, d.progress)) {
-            advance(d, now);
-            return std::move(d);
-        }
-    }
-    auto w = impl_->write();
-    auto found = w->scoped_datastore(who, datastore_id);
-    if (!found) return found.err();
-    datastore& d = found.value();
-    datastore answer = poll(d, now);
-    if (auto s = w->write_datastore(d); !s) return s.err();
-    return answer;
+    return impl_->poll_resource(
+        now, [&](connection& c) { return c.scoped_datastore(who, datastore_id); },
+        [](connection& c, const datastore& d) { return c.write_datastore(d); });
 }
 
 api::result<page<datastore>> store::list_datastores(const scope& who, const std::optional<std::string>& status,
@@ -1326,36 +1335,22 @@ api::result<import_job> store::find_import_job(const scope& who, std::string_vie
 
 api::result<import_job> store::poll_import_job(const scope& who, std::string_view datastore_id, std::string_view job_id,
                                                api::epoch_millis now) {
-    {
-        auto lease = impl_->read();
-        if (!lease) return lease.err();
-        auto found = lease.value()->visible_job(who, datastore_id, job_id);
-        if (!found) return found.err();
-        import_job& j = found.value();
-        // A poll no later step waits for is not written: it is answered as any read is.
-        if (!awaits_polls(j.progression, j.progress)) {
-            advance(j, now);
-            return std::move(j);
-        }
-    }
-    auto writing = impl_->write();
-    connection& c = *writing;
-    auto found = c.visible_job(who, datastore_id, job_id);
-    if (!found) return found.err();
-    import_job& j = found.value();
-    import_job answer = poll(j, now);
-    c.note_change();
-    statement::use q(c.update_job_progress);
-    q.bind(0, j.datastore_id);
-    q.bind(1, j.job_id);
-    q.bind(2, j.job_status);
-    q.bind(3, j.ended_at);
-    q.bind(4, j.message);
-    q.bind_int(5, static_cast<std::int64_t>(j.progress.polls));
-    q.bind_int(6, static_cast<std::int64_t>(j.progress.steps_reached));
-    q.bind_int(7, j.progress.last_polled_at);
-    if (q.step() != SQLITE_DONE) return sqlite_failure(c.db, "cannot record the poll of import job " + j.job_id);
-    return answer;
+    return impl_->poll_resource(
+        now, [&](connection& c) { return c.visible_job(who, datastore_id, job_id); },
+        [](connection& c, const import_job& j) -> api::status {
+            c.note_change();
+            statement::use q(c.update_job_progress);
+            q.bind(0, j.datastore_id);
+            q.bind(1, j.job_id);
+            q.bind(2, j.job_status);
+            q.bind(3, j.ended_at);
+            q.bind(4, j.message);
+            q.bind_int(5, static_cast<std::int64_t>(j.progress.polls));
+            q.bind_int(6, static_cast<std::int64_t>(j.progress.steps_reached));
+            q.bind_int(7, j.progress.last_polled_at);
+            if (q.step() != SQLITE_DONE) return sqlite_failure(c.db, "cannot record the poll of import job " + j.job_id);
+            return api::ok_status();
+        });
 }
 
 api::result<page<import_job>> store::list_import_jobs(const scope& who, std::string_view datastore_id,

@@ -40,7 +40,10 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, HERE)
+import bench  # noqa: E402  (process accounting, the machine's description)
+
+CLK_TCK = bench.CLK_TCK
 LISTEN_RE = re.compile(rb"listening on http://[^:]+:(\d+)")
 SEED = 20261129
 
@@ -52,39 +55,22 @@ TARGET_SAMPLE_FIRST_MS = 20
 TARGET_SAMPLE_RSS_MB = 8
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
+log = bench.log
+status_kb = bench.status_kb
 
-
-# ---- process accounting -------------------------------------------------------------------
 
 def cpu_seconds(pid):
     """utime + stime of a process (all its threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def status_kb(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
+    return bench.cpu_ticks(pid) / CLK_TCK
 
 
 def machine():
-    model = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    """bench.machine(), and how loaded it was when the run began."""
     try:
         load = "load average " + " ".join(open("/proc/loadavg").read().split()[:3])
     except OSError:
         load = ""
-    return f"{os.cpu_count()} CPUs ({model}), Linux {os.uname().release}, {load} at the start"
+    return f"{bench.machine()}, {load} at the start"
 
 
 class Spawned:

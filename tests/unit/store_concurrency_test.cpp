@@ -84,6 +84,16 @@ TEST_CASE("the generation moves on with every write and reset, and never with a 
         REQUIRE(s->load({}));
         CHECK(s->generation() > g2);
     }
+    SUBCASE("counts, kept per generation, follow a write") {
+        const auto before = s->counts();
+        REQUIRE(before.ok());
+        CHECK(before.value().jobs == 3);
+        REQUIRE(s->counts().ok());  // answered from the kept counts
+        REQUIRE(hil::test::upsert(*s, {}, {make_job(k_datastore_a, "another")}));
+        const auto after = s->counts();
+        REQUIRE(after.ok());
+        CHECK(after.value().jobs == 4);
+    }
     SUBCASE("a reset") {
         REQUIRE(s->tag(k_caller, k_datastore_a, "", {{"team", "ct"}}));
         const auto g2 = s->generation();
