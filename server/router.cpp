@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <array>
-#include <initializer_list>
 #include <ctime>
 #include <exception>
 #include <memory>
@@ -145,45 +144,6 @@ std::string_view cached_http_date(api::epoch_millis t) {
     }
     return {c.text.data(), c.size};
 }
-
-// Whether a body is text worth keeping in the journal: JSON, XML or text, not compressed.
-bool is_text_body(std::string_view content_type, std::string_view content_encoding) {
-    if (!content_encoding.empty() && !beast::iequals(content_encoding, "identity")) return false;
-    const auto type = content_type.substr(0, content_type.find(';'));
-    return type.empty() || type.find("json") != std::string_view::npos || type.find("xml") != std::string_view::npos ||
-           type.substr(0, 5) == "text/";
-}
-
-// `text` into `out` (whose capacity is used again): at most k_kept_text_bytes of it, and one byte
-// more when it was longer, so that the one who shows it can say it was cut.
-void keep_text(std::string& out, std::string_view text) { out.assign(text.substr(0, k_kept_text_bytes + 1)); }
-
-// What the journal keeps of one side of a call, into `out` (its strings' capacity used again):
-// the first line (its pieces), the fields, the start of a text body.
-void keep_message(journal_message& out, const field_list& fields, std::string_view body,
-                  std::initializer_list<std::string_view> first_line) {
-    out.head.clear();
-    out.head_truncated = false;
-    // Only what fits is added, so that a buffer never grows past k_kept_head_bytes (its
-    // capacity lives on in the ring).
-    const auto add = [&out](std::string_view piece) {
-        const auto room = k_kept_head_bytes - out.head.size();
-        if (piece.size() > room) out.head_truncated = true;
-        out.head.append(piece.substr(0, room));
-    };
-    for (const auto piece : first_line) add(piece);
-    for (const auto field : fields) {
-        if (out.head_truncated) break;
-        add("\n");
-        add(field.name_string());
-        add(": ");
-        add(field.value());
-    }
-    out.body_size = body.size();
-    out.body_binary = !body.empty() && !is_text_body(fields[http::field::content_type], fields[http::field::content_encoding]);
-    out.body.assign(out.body_binary ? std::string_view{} : body.substr(0, k_kept_body_bytes));
-}
-
 
 }  // namespace
 
@@ -419,44 +379,44 @@ routed router::route_request(const request& req) {
     const bool is_control = found ? found->op == nullptr
                                   : target_path(req.target()).substr(0, k_control_prefix.size()) == k_control_prefix;
     if (extras_.journal && extras_.journal->enabled() && !is_control) {
-        // Built in this thread's scratch entry, which the journal hands back with the entry it
-        // replaced: the strings' capacity serves call after call, so nothing is allocated here.
-        thread_local journal_entry e;
-        e.time = clock_.now();
-        e.request_id.assign(request_id);
-        keep_text(e.method, req.method_string());
-        keep_text(e.path, target_path(req.target()));
-        e.operation.assign(found ? found->op->name : std::string_view{});
-        e.labels.resize(labels.labels.size());
-        for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+        // Views of what this call made: the journal copies what it keeps (request_journal.hpp).
+        journal_call c;
+        c.time = clock_.now();
+        c.request_id = request_id;
+        c.method = req.method_string();
+        c.path = target_path(req.target());
+        c.operation = found ? found->op->name : std::string_view{};
+        // The model's member names (static storage): an entry outlives the request. A route
+        // has at most path_segments::k_max labels.
+        std::array<std::pair<std::string_view, std::string_view>, path_segments::k_max> named{};
+        const std::size_t label_count = std::min(labels.labels.size(), named.size());
+        for (std::size_t i = 0; i < label_count; ++i) {
             const auto& [name, value] = labels.labels[i];
-            // The model's member name (static storage): an entry outlives the request.
             const auto* member = found ? found->op->find_input(name, api::location::label) : nullptr;
-            e.labels[i].first = member ? member->name : std::string_view();
-            keep_text(e.labels[i].second, value);
+            named[i] = {member ? std::string_view(member->name) : std::string_view(), value};
         }
-        e.access_key_id.assign(out.caller);
-        e.account_id.assign(found ? std::string_view(out.scope.account_id) : std::string_view{});
-        e.region.assign(found ? std::string_view(out.scope.region) : std::string_view{});
-        e.status = answer.drop ? 0 : answer.res.result_int();
-        e.error_type.assign(!answer.drop && out.result && !*out.result ? out.result->err().info().name : std::string_view{});
-        e.fault_id.assign(fault ? std::string_view(fault->rule_id) : std::string_view{});
-        e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
+        c.labels = {named.data(), label_count};
+        c.access_key_id = out.caller;
+        c.account_id = found ? std::string_view(out.scope.account_id) : std::string_view{};
+        c.region = found ? std::string_view(out.scope.region) : std::string_view{};
+        c.status = answer.drop ? 0 : answer.res.result_int();
+        c.error_type = !answer.drop && out.result && !*out.result ? out.result->err().info().name : std::string_view{};
+        c.fault_id = fault ? std::string_view(fault->rule_id) : std::string_view{};
+        c.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
                        static_cast<double>(answer.delay.count());
         const auto version = [](unsigned v) { return std::array<char, 8>{'H', 'T', 'T', 'P', '/', static_cast<char>('0' + v / 10), '.', static_cast<char>('0' + v % 10)}; };
         const auto request_version = version(req.version());
-        keep_message(e.request, req, req.body(), {req.method_string(), " ", req.target(), " ", {request_version.data(), request_version.size()}});
-        if (answer.drop) {
-            e.response = journal_message{};
-        } else {
-            const auto response_version = version(answer.res.version());
-            char status_text[4] = {static_cast<char>('0' + answer.res.result_int() / 100 % 10),
-                                   static_cast<char>('0' + answer.res.result_int() / 10 % 10),
-                                   static_cast<char>('0' + answer.res.result_int() % 10), 0};
-            keep_message(e.response, answer.res, answer.res.body(), {{response_version.data(), response_version.size()}, " ",
-                                                  {status_text, 3}, " ", answer.res.reason()});
-        }
-        extras_.journal->record(e);
+        const std::array<std::string_view, 5> request_line{req.method_string(), " ", req.target(), " ",
+                                                           {request_version.data(), request_version.size()}};
+        c.request = {request_line, &req, req.body()};
+        const auto response_version = version(answer.res.version());
+        const unsigned status = answer.res.result_int();
+        const char status_text[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                                     static_cast<char>('0' + status % 10)};
+        const std::array<std::string_view, 5> status_line{{{response_version.data(), response_version.size()}, " ",
+                                                          {status_text, 3}, " ", answer.res.reason()}};
+        if (!answer.drop) c.response = {status_line, &answer.res, answer.res.body()};
+        extras_.journal->record(c);
     }
     return answer;
 }
