@@ -20,6 +20,11 @@ bool is_text_body(std::string_view content_type, std::string_view content_encodi
            type.substr(0, 5) == "text/";
 }
 
+// memcpy through a call GCC cannot see into: with the bounds it knows of a kept part's size
+// (k_kept_text_bytes, k_kept_body_bytes) it inlines memcpy as `rep movsq`, whose start-up cost
+// was most of keeping an entry; the library's memcpy copies such small parts in a few cycles.
+[[gnu::noinline]] void copy_bytes(char* to, const char* from, std::size_t size) { std::memcpy(to, from, size); }
+
 // What is kept of the method, the path and a label value: k_kept_text_bytes of it, and one byte
 // more when it was longer, so that the one who shows it can say it was cut.
 std::string_view kept_text(std::string_view text) { return text.substr(0, k_kept_text_bytes + 1); }
@@ -43,7 +48,7 @@ public:
         // Only what fits is written: a head past k_kept_head_bytes is cut there.
         const auto put = [&out, &n](std::string_view piece) {
             const auto k = std::min(piece.size(), n);
-            std::memcpy(out, piece.data(), k);
+            copy_bytes(out, piece.data(), k);
             out += k;
             n -= k;
             return n != 0;
@@ -104,16 +109,20 @@ struct request_journal::slot {
     std::unique_ptr<char[]> text;
     std::size_t text_capacity = 0;
 
-    // Asks the CPU to fetch, for writing, the memory the next keep() will write (about as much
-    // as this entry's): a slot is written once per turn of the ring, so it has long left the
-    // caches, and keep() would otherwise wait for every line it writes.
-    void prefetch_for_writing() const {
-        constexpr std::size_t line = 64;
+    // Ask the CPU to fetch, for writing, the memory a keep() will write: the slot itself, and
+    // about as much text as its entry had. A slot is written once per turn of the ring, so it
+    // has long left the caches, and keep() would otherwise wait for every line it writes. The
+    // text's address is in the slot: prefetch_text() of a slot whose prefetch_self() has not
+    // been done a while before would wait for the slot.
+    void prefetch_self() const {
         const char* const self = reinterpret_cast<const char*>(this);
-        for (std::size_t at = 0; at < sizeof(slot); at += line) __builtin_prefetch(self + at, 1);
-        const std::size_t size = ends.back();
-        for (std::size_t at = 0; at < size; at += line) __builtin_prefetch(text.get() + at, 1);
+        for (std::size_t at = 0; at < sizeof(slot); at += k_cache_line) __builtin_prefetch(self + at, 1);
     }
+    void prefetch_text() const {
+        const std::size_t size = ends.back();
+        for (std::size_t at = 0; at < size; at += k_cache_line) __builtin_prefetch(text.get() + at, 1);
+    }
+    static constexpr std::size_t k_cache_line = 64;
 
     std::string_view part_text(std::size_t k) const {
         const std::size_t begin = k == 0 ? 0 : ends[k - 1];
@@ -139,62 +148,82 @@ struct request_journal::slot {
         return text.get();
     }
 
-    // Keeps `parts` (heads as given by wire_head or as text). `sizes` are the parts' kept sizes.
-    template <class Write>
-    void keep_text(const std::array<std::size_t, part_count>& sizes, Write&& write) {
-        std::size_t end = 0;
-        for (std::size_t k = 0; k < part_count; ++k) ends[k] = static_cast<std::uint32_t>(end += sizes[k]);
-        char* out = text_of_size(end);
-        for (std::size_t k = 0; k < part_count; ++k) {
-            const std::size_t begin = k == 0 ? 0 : ends[k - 1];
-            if (ends[k] != begin) write(k, out + begin, ends[k] - begin);
+    // Writes the parts into text, in their order, each where the one before it ended.
+    class part_writer {
+    public:
+        part_writer(slot& s, std::size_t size) : out_(s.text_of_size(size)), end_(s.ends.data()) {}
+        void put(std::string_view part) {
+            if (!part.empty()) copy_bytes(out_ + at_, part.data(), part.size());
+            end(part.size());
         }
-    }
+        void put(const wire_head& head, std::size_t size) {
+            if (size != 0) head.write(out_ + at_, size);
+            end(size);
+        }
+        void end(std::size_t size) {
+            at_ += size;
+            *end_++ = static_cast<std::uint32_t>(at_);
+        }
+
+    private:
+        char* out_;
+        std::size_t at_ = 0;
+        std::uint32_t* end_;
+    };
 
     void keep(const journal_call& c) {
         time = c.time;
         status = c.status;
         latency_ms = c.latency_ms;
         label_count = std::min(c.labels.size(), k_kept_labels);
-        std::array<std::string_view, part_count> texts{};
-        texts[request_id] = c.request_id;
-        texts[method] = kept_text(c.method);
-        texts[path] = kept_text(c.path);
-        texts[operation] = c.operation;
-        texts[access_key_id] = c.access_key_id;
-        texts[account_id] = c.account_id;
-        texts[region] = c.region;
-        texts[error_type] = c.error_type;
-        texts[fault_id] = c.fault_id;
-        for (std::size_t i = 0; i < label_count; ++i) {
-            label_names[i] = c.labels[i].first;
-            texts[first_label + i] = kept_text(c.labels[i].second);
-        }
-        const wire_head heads[] = {wire_head(c.request), wire_head(c.response)};
-        const journal_wire_message* messages[] = {&c.request, &c.response};
-        message_facts* facts[] = {&request, &response};
-        std::array<std::size_t, part_count> sizes{};
-        for (std::size_t k = 0; k < part_count; ++k) sizes[k] = texts[k].size();
-        for (std::size_t side = 0; side < 2; ++side) {
-            const auto& m = *messages[side];
-            const std::size_t head_size = heads[side].size();
-            auto& f = *facts[side];
-            f.head_truncated = head_size > k_kept_head_bytes;
-            f.body_size = m.first_line.empty() ? 0 : m.body.size();
-            f.body_binary = f.body_size != 0 &&
-                            !is_text_body((*m.fields)[http::field::content_type], (*m.fields)[http::field::content_encoding]);
-            sizes[side == 0 ? request_head : response_head] = std::min(head_size, k_kept_head_bytes);
-            if (!m.first_line.empty() && !f.body_binary) texts[side == 0 ? request_body : response_body] = m.body.substr(0, k_kept_body_bytes);
-        }
-        sizes[request_body] = texts[request_body].size();
-        sizes[response_body] = texts[response_body].size();
-        keep_text(sizes, [&](std::size_t k, char* out, std::size_t n) {
-            if (k == request_head || k == response_head) {
-                heads[k == request_head ? 0 : 1].write(out, n);
+        const wire_head request_head_text(c.request);
+        const wire_head response_head_text(c.response);
+        const std::size_t request_head_size = request_head_text.size();
+        const std::size_t response_head_size = response_head_text.size();
+        const auto request_body_text = note_message(request, c.request, request_head_size);
+        const auto response_body_text = note_message(response, c.response, response_head_size);
+        const auto method_text = kept_text(c.method);
+        const auto path_text = kept_text(c.path);
+        const std::size_t request_head_kept = std::min(request_head_size, k_kept_head_bytes);
+        const std::size_t response_head_kept = std::min(response_head_size, k_kept_head_bytes);
+        std::size_t size = c.request_id.size() + method_text.size() + path_text.size() + c.operation.size() +
+                           c.access_key_id.size() + c.account_id.size() + c.region.size() + c.error_type.size() +
+                           c.fault_id.size() + request_head_kept + request_body_text.size() + response_head_kept +
+                           response_body_text.size();
+        for (std::size_t i = 0; i < label_count; ++i) size += kept_text(c.labels[i].second).size();
+        // In the order of `part`.
+        part_writer w(*this, size);
+        w.put(c.request_id);
+        w.put(method_text);
+        w.put(path_text);
+        w.put(c.operation);
+        w.put(c.access_key_id);
+        w.put(c.account_id);
+        w.put(c.region);
+        w.put(c.error_type);
+        w.put(c.fault_id);
+        w.put(request_head_text, request_head_kept);
+        w.put(request_body_text);
+        w.put(response_head_text, response_head_kept);
+        w.put(response_body_text);
+        for (std::size_t i = 0; i < k_kept_labels; ++i) {
+            if (i < label_count) {
+                label_names[i] = c.labels[i].first;
+                w.put(kept_text(c.labels[i].second));
             } else {
-                std::memcpy(out, texts[k].data(), n);
+                w.end(0);
             }
-        });
+        }
+    }
+
+    // Notes in `facts` what is kept of `m`, whose head is `head_size` bytes; returns the part of
+    // its body that is kept.
+    static std::string_view note_message(message_facts& facts, const journal_wire_message& m, std::size_t head_size) {
+        facts.head_truncated = head_size > k_kept_head_bytes;
+        facts.body_size = m.first_line.empty() ? 0 : m.body.size();
+        facts.body_binary = facts.body_size != 0 &&
+                            !is_text_body((*m.fields)[http::field::content_type], (*m.fields)[http::field::content_encoding]);
+        return facts.body_size == 0 || facts.body_binary ? std::string_view() : m.body.substr(0, k_kept_body_bytes);
     }
 
     void keep(const journal_entry& e) {
@@ -202,29 +231,25 @@ struct request_journal::slot {
         status = e.status;
         latency_ms = e.latency_ms;
         label_count = std::min(e.labels.size(), k_kept_labels);
-        std::array<std::string_view, part_count> texts{};
-        texts[request_id] = e.request_id;
-        texts[method] = e.method;
-        texts[path] = e.path;
-        texts[operation] = e.operation;
-        texts[access_key_id] = e.access_key_id;
-        texts[account_id] = e.account_id;
-        texts[region] = e.region;
-        texts[error_type] = e.error_type;
-        texts[fault_id] = e.fault_id;
-        texts[request_head] = e.request.head;
-        texts[request_body] = e.request.body;
-        texts[response_head] = e.response.head;
-        texts[response_body] = e.response.body;
-        for (std::size_t i = 0; i < label_count; ++i) {
-            label_names[i] = e.labels[i].first;
-            texts[first_label + i] = e.labels[i].second;
-        }
         request = {e.request.head_truncated, e.request.body_binary, e.request.body_size};
         response = {e.response.head_truncated, e.response.body_binary, e.response.body_size};
-        std::array<std::size_t, part_count> sizes{};
-        for (std::size_t k = 0; k < part_count; ++k) sizes[k] = texts[k].size();
-        keep_text(sizes, [&](std::size_t k, char* out, std::size_t n) { std::memcpy(out, texts[k].data(), n); });
+        const std::string_view parts[] = {e.request_id, e.method, e.path, e.operation, e.access_key_id, e.account_id,
+                                          e.region, e.error_type, e.fault_id, e.request.head, e.request.body,
+                                          e.response.head, e.response.body};
+        static_assert(std::size(parts) == first_label);
+        std::size_t size = 0;
+        for (const auto text_part : parts) size += text_part.size();
+        for (std::size_t i = 0; i < label_count; ++i) size += e.labels[i].second.size();
+        part_writer w(*this, size);
+        for (const auto text_part : parts) w.put(text_part);
+        for (std::size_t i = 0; i < k_kept_labels; ++i) {
+            if (i < label_count) {
+                label_names[i] = e.labels[i].first;
+                w.put(e.labels[i].second);
+            } else {
+                w.end(0);
+            }
+        }
     }
 
     // The entry, with its request and response or without (a listing's summary).
@@ -304,7 +329,12 @@ void request_journal::record(const journal_call& call) {
     if (capacity_ == 0) return;
     std::lock_guard lock(mutex_);
     next_slot().keep(call);
-    if (slots_.size() == capacity_) slots_[oldest_].prefetch_for_writing();
+    // For the next two calls: the next one's text (its slot was fetched during this call's
+    // prefetch), the one after's slot.
+    if (slots_.size() == capacity_) {
+        slots_[oldest_].prefetch_text();
+        slots_[(oldest_ + 1) % capacity_].prefetch_self();
+    }
 }
 
 void request_journal::record(journal_entry& entry) {

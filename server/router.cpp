@@ -167,6 +167,11 @@ void router::add(const api::operation& op, api_handler handler) {
     r.method = http::string_to_verb(op.method);
     r.op = &op;
     r.api = std::move(handler);
+    for (const auto& segment : split_path(op.uri)) {
+        if (!is_label(segment)) continue;
+        const auto* member = op.find_input(std::string_view(segment).substr(1, segment.size() - 2), api::location::label);
+        r.label_members.push_back(member ? std::string_view(member->name) : std::string_view());
+    }
     const std::string_view name = op.name;
     r.may_block = !(name.starts_with("Get") || name.starts_with("List") || name.starts_with("Search"));
     add_compiled(std::move(r), op.uri);
@@ -243,8 +248,9 @@ struct router::outcome {
     std::shared_ptr<const store::access_snapshot> access;  // keeps `caller` valid for the journal
 };
 
-const router::compiled_route* router::match(const request& req, route_match& labels, std::string& allow) const {
-    const path_segments segments(target_path(req.target()));
+const router::compiled_route* router::match(const request& req, std::string_view path, route_match& labels,
+                                            std::string& allow) const {
+    const path_segments segments(path);
     for (const auto& r : routes_) {
         if (r.segments.size() != segments.size()) continue;
         bool same_shape = true;
@@ -270,7 +276,7 @@ bool router::may_block(const request& req) const {
     if (std::find(blocking_methods_.begin(), blocking_methods_.end(), req.method()) == blocking_methods_.end()) return false;
     route_match labels;
     std::string allow;
-    const auto* found = match(req, labels, allow);
+    const auto* found = match(req, target_path(req.target()), labels, allow);
     return found && found->may_block;
 }
 
@@ -323,15 +329,16 @@ routed router::route_request(const request& req) {
     const auto started = std::chrono::steady_clock::now();
     const bool keep_alive = req.keep_alive();
     const std::string request_id = ids_.next();
+    const std::string_view path = target_path(req.target());
     std::string allow;
     const compiled_route* found = nullptr;
     route_match labels;
     outcome out;
     try {
-        found = match(req, labels, allow);
+        found = match(req, path, labels, allow);
         if (!found) {
             const std::string what = api::display_value(req.method_string(), 32) + " " +
-                                     api::display_value(target_path(req.target()), 256);
+                                     api::display_value(path, 256);
             out.result = api::error::unknown_operation(
                 allow.empty() ? "No operation matches " + what
                               : "No operation matches " + what + "; this path accepts " + allow);
@@ -352,6 +359,8 @@ routed router::route_request(const request& req) {
         out.result = api::error::internal(std::string(k_internal_message));
     }
 
+    // The answer's Date, and the journal entry's time.
+    const api::epoch_millis answered_at = clock_.now();
     routed answer;
     const auto& fault = out.fault;
     if (fault) {
@@ -360,11 +369,12 @@ routed router::route_request(const request& req) {
     }
     if (!out.result) {
         // Only a dropped connection leaves nothing to answer; the response is never sent.
-        answer.res = error_response(api::error::internal(std::string(k_internal_message)), req.version(), false, request_id);
+        answer.res = error_response(api::error::internal(std::string(k_internal_message)), req.version(), false, request_id,
+                                    answered_at);
     } else if (!*out.result) {
         const auto& err = out.result->err();
         if (err.code() == api::error_code::internal_server && !fault) log_.warn("500 InternalServerException: " + err.message());
-        answer.res = error_response(err, req.version(), keep_alive, request_id);
+        answer.res = error_response(err, req.version(), keep_alive, request_id, answered_at);
         if (!allow.empty() && err.code() == api::error_code::unknown_operation) answer.res.set(http::field::allow, allow);
         if (fault && fault->retry_after) answer.res.set(http::field::retry_after, std::to_string(*fault->retry_after));
     } else {
@@ -372,29 +382,25 @@ routed router::route_request(const request& req) {
         answer.res = response{static_cast<http::status>(ok.status), req.version()};
         answer.res.body() = std::move(ok.body);
         for (const auto& [name, value] : ok.headers) answer.res.set(name, value);
-        finish(answer.res, keep_alive, request_id, ok.content_type);
+        finish(answer.res, keep_alive, request_id, ok.content_type, answered_at);
     }
 
     // The journal is of API calls: the control API's own paths, matched or not, stay out.
     const bool is_control = found ? found->op == nullptr
-                                  : target_path(req.target()).substr(0, k_control_prefix.size()) == k_control_prefix;
+                                  : path.substr(0, k_control_prefix.size()) == k_control_prefix;
     if (extras_.journal && extras_.journal->enabled() && !is_control) {
         // Views of what this call made: the journal copies what it keeps (request_journal.hpp).
         journal_call c;
-        c.time = clock_.now();
+        c.time = answered_at;
         c.request_id = request_id;
         c.method = req.method_string();
-        c.path = target_path(req.target());
+        c.path = path;
         c.operation = found ? found->op->name : std::string_view{};
         // The model's member names (static storage): an entry outlives the request. A route
         // has at most path_segments::k_max labels.
-        std::array<std::pair<std::string_view, std::string_view>, path_segments::k_max> named{};
-        const std::size_t label_count = std::min(labels.labels.size(), named.size());
-        for (std::size_t i = 0; i < label_count; ++i) {
-            const auto& [name, value] = labels.labels[i];
-            const auto* member = found ? found->op->find_input(name, api::location::label) : nullptr;
-            named[i] = {member ? std::string_view(member->name) : std::string_view(), value};
-        }
+        std::array<std::pair<std::string_view, std::string_view>, path_segments::k_max> named;
+        const std::size_t label_count = found ? std::min({labels.labels.size(), found->label_members.size(), named.size()}) : 0;
+        for (std::size_t i = 0; i < label_count; ++i) named[i] = {found->label_members[i], labels.labels[i].second};
         c.labels = {named.data(), label_count};
         c.access_key_id = out.caller;
         c.account_id = found ? std::string_view(out.scope.account_id) : std::string_view{};
@@ -422,22 +428,23 @@ routed router::route_request(const request& req) {
 }
 
 response router::protocol_error(const api::error& err, unsigned http_version) {
-    return error_response(err, http_version, false, ids_.next());
+    return error_response(err, http_version, false, ids_.next(), clock_.now());
 }
 
 response router::error_response(const api::error& err, unsigned http_version, bool keep_alive,
-                                std::string_view request_id) {
+                                std::string_view request_id, api::epoch_millis now) {
     response res{static_cast<http::status>(err.info().status), http_version};
     res.set("x-amzn-ErrorType", err.info().name);
     res.body() = error_body(err);
-    finish(res, keep_alive, request_id, "application/json");
+    finish(res, keep_alive, request_id, "application/json", now);
     return res;
 }
 
-void router::finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type) {
+void router::finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type,
+                    api::epoch_millis now) {
     res.set(http::field::content_type, content_type);
     res.set("x-amzn-RequestId", request_id);
-    res.set(http::field::date, cached_http_date(clock_.now()));
+    res.set(http::field::date, cached_http_date(now));
     res.keep_alive(keep_alive);
     res.prepare_payload();
 }
