@@ -1,4 +1,8 @@
-// http_server: the io_context, its thread pool, the listener and graceful shutdown.
+// http_server: the I/O threads, each with an io_context of its own, the listener and graceful
+// shutdown. A connection is handed, as it is accepted, to the next thread's io_context in
+// turn and stays there: threads share no event queue, epoll set or strand, so a second thread
+// adds its throughput instead of contending for the first's locks (nginx's workers, in one
+// process).
 //
 //   http_server s(options, routes, log);
 //   auto bound = s.listen();        // bind now, so the real port is known before run()
@@ -12,6 +16,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "api/result.hpp"
 #include "server/listener.hpp"
@@ -45,9 +50,14 @@ private:
     // threads: a long load on one leaves the other for the next write. Declared before ioc_,
     // and joined first in the destructor, so no task posts to a destroyed io_context.
     net::thread_pool blocking_{2};
-    net::io_context ioc_;
-    net::strand<net::io_context::executor_type> control_;  // serializes stop, signals and the deadline
+    // Before the loops: a session a stopped loop still holds is destroyed with its loop, and
+    // leaves the tracker then.
     session_tracker tracker_;
+    // One per I/O thread; loops_[0] also runs the listener, signals and the shutdown deadline.
+    std::vector<std::unique_ptr<net::io_context>> loops_;
+    // Keep the loops that have no connection yet running until stop().
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> idle_guards_;
+    net::strand<net::io_context::executor_type> control_;  // serializes stop, signals and the deadline
     std::shared_ptr<listener> listener_;
     net::signal_set signals_;
     net::steady_timer deadline_;

@@ -2,10 +2,10 @@
 
 namespace hil::server {
 
-listener::listener(net::io_context& ioc, router& routes, const server_options& options, session_tracker& tracker,
-                   logger& log, net::thread_pool& blocking)
-    : ioc_(ioc),
-      acceptor_(net::make_strand(ioc)),
+listener::listener(std::vector<net::io_context*> loops, router& routes, const server_options& options,
+                   session_tracker& tracker, logger& log, net::thread_pool& blocking)
+    : loops_(std::move(loops)),
+      acceptor_(*loops_.front()),  // one thread runs it: no strand needed
       backoff_(acceptor_.get_executor()),
       routes_(routes),
       options_(options),
@@ -13,10 +13,10 @@ listener::listener(net::io_context& ioc, router& routes, const server_options& o
       log_(log),
       blocking_(blocking) {}
 
-api::result<std::shared_ptr<listener>> listener::open(net::io_context& ioc, const tcp::endpoint& endpoint,
+api::result<std::shared_ptr<listener>> listener::open(std::vector<net::io_context*> loops, const tcp::endpoint& endpoint,
                                                       router& routes, const server_options& options,
                                                       session_tracker& tracker, logger& log, net::thread_pool& blocking) {
-    std::shared_ptr<listener> l(new listener(ioc, routes, options, tracker, log, blocking));
+    std::shared_ptr<listener> l(new listener(std::move(loops), routes, options, tracker, log, blocking));
     beast::error_code ec;
     const auto where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     l->acceptor_.open(endpoint.protocol(), ec);
@@ -46,7 +46,9 @@ void listener::stop() {
 
 void listener::do_accept() {
     if (!acceptor_.is_open()) return;
-    acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+    net::io_context& loop = *loops_[next_loop_];
+    next_loop_ = (next_loop_ + 1) % loops_.size();
+    acceptor_.async_accept(loop, beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(beast::error_code ec, session_socket socket) {

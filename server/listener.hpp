@@ -1,8 +1,9 @@
-// listener: accepts connections and starts a session, on a strand of its own, for each.
+// listener: accepts connections and starts a session for each, on the I/O loops in turn.
 // `blocking` is the pool sessions route requests that may block on (router::may_block).
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "api/result.hpp"
 #include "server/logger.hpp"
@@ -15,9 +16,11 @@ namespace hil::server {
 
 class listener : public std::enable_shared_from_this<listener> {
 public:
-    // Binds and listens on `endpoint`. Error: InternalServerException naming the address
-    // and the cause (address in use, permission denied, ...).
-    static api::result<std::shared_ptr<listener>> open(net::io_context& ioc, const tcp::endpoint& endpoint,
+    // Binds and listens on `endpoint`; accepts on loops.front(), and gives each connection to
+    // the next of `loops` (REQUIRES: not empty; they outlive the listener). Error:
+    // InternalServerException naming the address and the cause (address in use, permission
+    // denied, ...).
+    static api::result<std::shared_ptr<listener>> open(std::vector<net::io_context*> loops, const tcp::endpoint& endpoint,
                                                        router& routes, const server_options& options,
                                                        session_tracker& tracker, logger& log, net::thread_pool& blocking);
 
@@ -27,12 +30,13 @@ public:
     void stop();
 
 private:
-    listener(net::io_context& ioc, router& routes, const server_options& options, session_tracker& tracker,
-             logger& log, net::thread_pool& blocking);
+    listener(std::vector<net::io_context*> loops, router& routes, const server_options& options,
+             session_tracker& tracker, logger& log, net::thread_pool& blocking);
     void do_accept();
     void on_accept(beast::error_code ec, session_socket socket);
 
-    net::io_context& ioc_;
+    std::vector<net::io_context*> loops_;
+    std::size_t next_loop_ = 0;  // the loop the next connection goes to
     tcp::acceptor acceptor_;
     net::steady_timer backoff_;
     router& routes_;

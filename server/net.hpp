@@ -11,8 +11,10 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
-// A connection's socket and stream carry their strand's concrete type: the default
-// (any_io_executor) copied and destroyed a type-erased executor for every operation.
-using session_executor = net::strand<net::io_context::executor_type>;
+// A connection lives on one I/O thread's own io_context (see http_server.hpp), so its
+// handlers never run concurrently and need no strand. Its socket carries the concrete
+// executor type: the default (any_io_executor) copied and destroyed a type-erased executor
+// for every operation.
+using session_executor = net::io_context::executor_type;
 using session_socket = tcp::socket::rebind_executor<session_executor>::other;
 }  // namespace hil::server

@@ -154,7 +154,7 @@ void session::on_request() {
     reading_ = false;
     deadline_active_ = false;
     if (routes_.may_block(req_)) {
-        // Routed on the blocking pool; the answer comes back to this session's strand.
+        // Routed on the blocking pool; the answer comes back to this session's thread.
         // The guard keeps the io_context running (a graceful stop waits for this answer).
         return net::post(blocking_, [self = shared_from_this(), work = net::make_work_guard(socket_.get_executor())] {
             auto r = std::make_shared<routed>(self->routes_.route_request(self->req_));

@@ -8,7 +8,7 @@
 // must each be done within read_timeout, or the connection is closed without an answer.
 // A request whose route may block (router::may_block) is routed on the blocking pool, so
 // that the I/O thread goes on serving other connections meanwhile.
-// Everything a session does runs on its own strand. The request, the answer and the buffers
+// Everything a session does runs on the one thread of its io_context. The request, the answer and the buffers
 // live as long as the connection, so their capacity serves request after request.
 #pragma once
 
