@@ -1,26 +1,68 @@
 #include "server/answer_cache.hpp"
 
+#include <cstring>
+#include <memory>
 #include <mutex>
+#include <new>
 
 namespace hil::server {
 
 answer_cache::answer_cache(std::size_t budget_bytes) : shard_budget_(budget_bytes / k_shards) {}
 
-answer_cache::shard& answer_cache::shard_of(std::string_view key) const {
-    // The table's buckets use the low bits; the shard takes high ones.
-    return shards_[(key_hash{}(key) >> 56) % k_shards];
+answer_cache::shard::~shard() { clear(); }
+
+void answer_cache::shard::clear() {
+    for (auto& s : slots) {
+        if (s.answer) ::operator delete(s.answer);
+    }
+    slots.clear();
+    count = 0;
+    bytes = 0;
+}
+
+const answer_cache::stored* answer_cache::shard::find(std::size_t hash, std::string_view key) const {
+    if (slots.empty()) return nullptr;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+        const slot& s = slots[i];
+        if (!s.answer) return nullptr;
+        if (s.hash == hash && s.answer->key_size == key.size() && std::memcmp(s.answer->key(), key.data(), key.size()) == 0) {
+            return s.answer;
+        }
+    }
+}
+
+void answer_cache::shard::insert(std::size_t hash, stored* answer) {
+    if ((count + 1) * 2 > slots.size()) {
+        std::vector<slot> old(std::max<std::size_t>(64, slots.size() * 2));
+        old.swap(slots);
+        for (const auto& s : old) {
+            if (s.answer) insert(s.hash, s.answer);
+        }
+    }
+    const std::size_t mask = slots.size() - 1;
+    std::size_t i = hash & mask;
+    while (slots[i].answer) i = (i + 1) & mask;
+    slots[i] = slot{hash, answer};
+    ++count;
+}
+
+answer_cache::shard& answer_cache::shard_of(std::size_t hash) const {
+    // The table's slots use the low bits; the shard takes high ones.
+    return shards_[(hash >> 56) % k_shards];
 }
 
 bool answer_cache::find(std::string_view key, std::uint64_t generation, std::string& body,
                         std::string& content_type) const {
     if (shard_budget_ == 0) return false;
-    const shard& s = shard_of(key);
+    const std::size_t hash = hash_of(key);
+    const shard& s = shard_of(hash);
     std::shared_lock lock(s.mutex);
     if (s.generation != generation) return false;
-    const auto it = s.answers.find(key);
-    if (it == s.answers.end()) return false;
-    body.assign(it->second.body);
-    content_type.assign(it->second.content_type);
+    const stored* found = s.find(hash, key);
+    if (!found) return false;
+    body.assign(found->body(), found->body_size);
+    content_type.assign(found->type(), found->type_size);
     return true;
 }
 
@@ -28,16 +70,24 @@ void answer_cache::keep(std::string_view key, std::uint64_t generation, std::str
                         std::string_view content_type) {
     const std::size_t size = key.size() + body.size() + content_type.size();
     if (size > shard_budget_) return;
-    shard& s = shard_of(key);
+    const std::size_t hash = hash_of(key);
+    shard& s = shard_of(hash);
     std::unique_lock lock(s.mutex);
     if (generation < s.generation) return;
     if (generation > s.generation || s.bytes + size > shard_budget_) {
-        s.answers.clear();
-        s.bytes = 0;
+        s.clear();
         s.generation = generation;
     }
-    const auto [it, added] = s.answers.try_emplace(std::string(key), answer{std::string(body), std::string(content_type)});
-    if (added) s.bytes += size;
+    if (s.find(hash, key)) return;
+    auto* answer = static_cast<stored*>(::operator new(sizeof(stored) + size));
+    ::new (answer) stored{static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(content_type.size()),
+                          static_cast<std::uint32_t>(body.size())};
+    char* out = answer->data();
+    std::memcpy(out, key.data(), key.size());
+    std::memcpy(out + key.size(), content_type.data(), content_type.size());
+    std::memcpy(out + key.size() + content_type.size(), body.data(), body.size());
+    s.insert(hash, answer);
+    s.bytes += size;
 }
 
 }  // namespace hil::server
