@@ -60,7 +60,7 @@ void field_list::set(std::string_view name, std::string_view value) {
 }
 
 void field_list::erase(std::string_view name) {
-    std::erase_if(entries_, [&](const entry& e) {
+    std::erase_if(entries_, [&](const stored_field& e) {
         return e.name_size == name.size() && beast::iequals(std::string_view(text_).substr(e.name_at, e.name_size), name);
     });
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,11 +31,12 @@ struct field_view {
 
 // The fields of a message, in the order they came or were set.
 class field_list {
-    struct entry {
+public:
+    // Where one field's name and value sit in stored_text().
+    struct stored_field {
         std::uint32_t name_at, name_size, value_at, value_size;
     };
 
-public:
     class iterator {
     public:
         using value_type = field_view;
@@ -79,6 +81,13 @@ public:
     // Removes every field, keeping the capacity for the next message.
     void clear_fields();
 
+    // The fields as they are stored, for whoever keeps a copy to read later (the request
+    // journal copies both as bytes and makes fields of them only when they are asked for):
+    // each field's name and value are in stored_text() where its stored_field says. The text
+    // may also hold the bytes of erased fields. Valid until the message changes.
+    std::string_view stored_text() const { return text_; }
+    std::span<const stored_field> stored_fields() const { return entries_; }
+
 protected:
     // Whether Connection's first field lists `token` (any case) among its comma-separated tokens.
     bool connection_has(std::string_view token) const;
@@ -90,7 +99,7 @@ protected:
 
 private:
     std::string text_;  // every field's name and value; erased ones leave their bytes until clear_fields()
-    std::vector<entry> entries_;
+    std::vector<stored_field> entries_;
 };
 
 class request : public field_list {

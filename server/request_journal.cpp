@@ -20,6 +20,33 @@ bool is_text_body(std::string_view content_type, std::string_view content_encodi
            type.substr(0, 5) == "text/";
 }
 
+// Whether `name` is `canonical` in any case; the canonical spelling, which the server's own
+// answers use, is matched first by one compare (beast::iequals walks it character by character).
+bool is_field(std::string_view name, std::string_view canonical) {
+    return name.size() == canonical.size() && (name == canonical || beast::iequals(name, canonical));
+}
+
+// Whether the body of a message with `fields` is text, by its Content-Type and Content-Encoding
+// (each the first field of its name, as field_list::operator[] finds them), found in one walk.
+bool has_text_body(const field_list& fields) {
+    std::string_view type;
+    std::string_view encoding;
+    bool type_seen = false;
+    bool encoding_seen = false;
+    for (const auto f : fields) {
+        if (!type_seen && is_field(f.name, "Content-Type")) {
+            type = f.text;
+            type_seen = true;
+        } else if (!encoding_seen && is_field(f.name, "Content-Encoding")) {
+            encoding = f.text;
+            encoding_seen = true;
+        }
+    }
+    // Most answers' type, found without is_text_body's searches.
+    if (encoding.empty() && type == "application/json") return true;
+    return is_text_body(type, encoding);
+}
+
 // memcpy through a call GCC cannot see into: with the bounds it knows of a kept part's size
 // (k_kept_text_bytes, k_kept_body_bytes) it inlines memcpy as `rep movsq`, whose start-up cost
 // was most of keeping an entry; the library's memcpy copies such small parts in a few cycles.
@@ -29,18 +56,23 @@ bool is_text_body(std::string_view content_type, std::string_view content_encodi
 // more when it was longer, so that the one who shows it can say it was cut.
 std::string_view kept_text(std::string_view text) { return text.substr(0, k_kept_text_bytes + 1); }
 
-// The head of a wire message as the journal keeps it: the first line's pieces, then "\nName:
-// value" per field. size() is that text's whole length; write() puts its first `n` bytes at `out`.
-class wire_head {
+// "HTTP/1.1" for version 11.
+std::array<char, 8> http_version(unsigned v) {
+    return {'H', 'T', 'T', 'P', '/', static_cast<char>('0' + v / 10 % 10), '.', static_cast<char>('0' + v % 10)};
+}
+
+// A head as the journal shows it: the first line's pieces, then "\nName: value" per field of
+// `Fields` (a field_list, or the fields of a kept copy). size() is that text's whole length;
+// write() puts its first `n` bytes at `out`.
+template <class Fields>
+class head_text {
 public:
-    explicit wire_head(const journal_wire_message& m) : m_(m) {}
+    head_text(std::span<const std::string_view> first_line, const Fields& fields) : first_line_(first_line), fields_(fields) {}
 
     std::size_t size() const {
         std::size_t n = 0;
-        for (const auto piece : m_.first_line) n += piece.size();
-        if (!m_.first_line.empty()) {
-            for (const auto f : *m_.fields) n += 3 + f.name.size() + f.text.size();
-        }
+        for (const auto piece : first_line_) n += piece.size();
+        for (const auto f : fields_) n += 3 + f.name.size() + f.text.size();
         return n;
     }
 
@@ -53,45 +85,76 @@ public:
             n -= k;
             return n != 0;
         };
-        for (const auto piece : m_.first_line) {
+        for (const auto piece : first_line_) {
             if (!put(piece)) return;
         }
-        if (m_.first_line.empty()) return;
-        for (const auto f : *m_.fields) {
+        for (const auto f : fields_) {
             if (!put("\n") || !put(f.name) || !put(": ") || !put(f.text)) return;
         }
     }
 
 private:
-    const journal_wire_message& m_;
+    std::span<const std::string_view> first_line_;
+    const Fields& fields_;
 };
+
+// The fields of a kept copy of a field_list's storage (stored_text(), stored_fields() as bytes).
+std::vector<field_view> kept_fields(std::string_view text, std::string_view stored) {
+    std::vector<field_view> out(stored.size() / sizeof(field_list::stored_field));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        field_list::stored_field f;
+        std::memcpy(&f, stored.data() + i * sizeof f, sizeof f);
+        out[i] = {text.substr(f.name_at, f.name_size), text.substr(f.value_at, f.value_size)};
+    }
+    return out;
+}
+
+std::string_view as_text(std::span<const field_list::stored_field> fields) {
+    return {reinterpret_cast<const char*>(fields.data()), fields.size_bytes()};
+}
 
 }  // namespace
 
 // One kept entry: its numbers, and its text in one buffer, part after part, so that keeping a
-// call is one copy per part into memory the slot already has.
+// call is one copy per part into memory the slot already has. A head from the router is kept
+// as its message stored it (the first line's pieces, the field list's own text and offsets)
+// and made into "Name: value" lines only when read: copying a field list is two copies where
+// formatting it was four per field.
 struct request_journal::slot {
     // The text parts, in the order they sit in the buffer.
     enum part : std::size_t {
         request_id,
-        method,
-        path,
+        method,  // fields form: the whole method; else as kept (kept_text)
+        target,  // fields form only: the request's target
+        path,    // empty when path_in_target
         operation,
         access_key_id,
         account_id,
         region,
         error_type,
         fault_id,
-        request_head,
+        request_fields_text,  // fields form: field_list::stored_text(); formatted: the head
+        request_fields,       // fields form: field_list::stored_fields(), as bytes
         request_body,
-        response_head,
+        response_fields_text,
+        response_fields,
         response_body,
         first_label,  // the label values follow, label_count of them
         part_count = first_label + k_kept_labels,
     };
+    // How a message's head is kept.
+    enum class head_form : std::uint8_t {
+        none,       // no message (a dropped connection's answer)
+        fields,     // the first line from the parts and numbers, the fields as their message stored them
+        formatted,  // as the journal shows it, cut at k_kept_head_bytes (a head too long for the fields form,
+                    // or an entry given as a journal_entry)
+    };
     struct message_facts {
-        bool head_truncated = false;
+        head_form form = head_form::none;
+        bool head_truncated = false;  // formatted only; the fields form is never cut
         bool body_binary = false;
+        std::uint8_t version = 11;      // fields form: of the first line
+        std::uint16_t status = 0;       // fields form of an answer: of the status line
         std::size_t body_size = 0;
     };
 
@@ -100,6 +163,8 @@ struct request_journal::slot {
     unsigned status = 0;
     double latency_ms = 0;
     std::size_t label_count = 0;
+    bool path_in_target = false;  // the path is the first path_size bytes of the target
+    std::size_t path_size = 0;
     std::array<std::string_view, k_kept_labels> label_names{};  // static storage
     message_facts request;
     message_facts response;
@@ -156,7 +221,8 @@ struct request_journal::slot {
             if (!part.empty()) copy_bytes(out_ + at_, part.data(), part.size());
             end(part.size());
         }
-        void put(const wire_head& head, std::size_t size) {
+        template <class Fields>
+        void put(const head_text<Fields>& head, std::size_t size) {
             if (size != 0) head.write(out_ + at_, size);
             end(size);
         }
@@ -171,41 +237,129 @@ struct request_journal::slot {
         std::uint32_t* end_;
     };
 
+    // What keep() copies of one message: the parts of its head and its body.
+    struct message_parts {
+        std::string_view fields_text;  // the stored text, or nothing when formatted
+        std::string_view fields;
+        std::size_t formatted_size = 0;  // formatted: the kept bytes of the head
+        std::string_view body;
+    };
+
+    // Notes in `facts` what is kept of the body `body` of a message with `fields`; returns the
+    // part of it that is kept.
+    static std::string_view note_body(message_facts& facts, const field_list& fields, std::string_view body) {
+        facts.body_size = body.size();
+        facts.body_binary = !body.empty() && !has_text_body(fields);
+        return body.empty() || facts.body_binary ? std::string_view() : body.substr(0, k_kept_body_bytes);
+    }
+
+    // Whether a head of a first line of `line_size` bytes and `fields` is kept in the fields form:
+    // when its stored fields fit in k_kept_head_bytes with the line, which also bounds the head
+    // formatted from them (3 bytes a field against a stored_field's 16), so that form is never cut.
+    static bool fits_fields_form(std::size_t line_size, const field_list& fields) {
+        return line_size + fields.stored_text().size() + fields.stored_fields().size_bytes() <= k_kept_head_bytes;
+    }
+
     void keep(const journal_call& c) {
+        const auto& req = *c.req;
         time = c.time;
         status = c.status;
         latency_ms = c.latency_ms;
         label_count = std::min(c.labels.size(), k_kept_labels);
-        const wire_head request_head_text(c.request);
-        const wire_head response_head_text(c.response);
-        const std::size_t request_head_size = request_head_text.size();
-        const std::size_t response_head_size = response_head_text.size();
-        const auto request_body_text = note_message(request, c.request, request_head_size);
-        const auto response_body_text = note_message(response, c.response, response_head_size);
-        const auto method_text = kept_text(c.method);
-        const auto path_text = kept_text(c.path);
-        const std::size_t request_head_kept = std::min(request_head_size, k_kept_head_bytes);
-        const std::size_t response_head_kept = std::min(response_head_size, k_kept_head_bytes);
-        std::size_t size = c.request_id.size() + method_text.size() + path_text.size() + c.operation.size() +
-                           c.access_key_id.size() + c.account_id.size() + c.region.size() + c.error_type.size() +
-                           c.fault_id.size() + request_head_kept + request_body_text.size() + response_head_kept +
-                           response_body_text.size();
+
+        const std::string_view method_string = req.method_string();
+        const std::string_view target_string = req.target();
+        const auto request_version = http_version(req.version());
+        const std::array<std::string_view, 5> request_line{method_string, " ", target_string, " ",
+                                                           {request_version.data(), request_version.size()}};
+        const head_text request_head(request_line, static_cast<const field_list&>(req));
+        message_parts rq;
+        std::string_view method_kept = method_string;
+        std::string_view target_kept = target_string;
+        std::string_view path_kept;
+        request.version = static_cast<std::uint8_t>(req.version());
+        request.status = 0;
+        if (fits_fields_form(method_string.size() + target_string.size() + 2 + request_version.size(), req)) {
+            request.form = head_form::fields;
+            request.head_truncated = false;
+            rq.fields_text = req.stored_text();
+            rq.fields = as_text(req.stored_fields());
+            path_in_target = c.path.data() == target_string.data() && c.path.size() <= target_string.size();
+            path_size = c.path.size();
+            if (!path_in_target) path_kept = kept_text(c.path);
+        } else {
+            request.form = head_form::formatted;
+            const std::size_t size = request_head.size();
+            request.head_truncated = size > k_kept_head_bytes;
+            rq.formatted_size = std::min(size, k_kept_head_bytes);
+            method_kept = kept_text(method_string);
+            target_kept = {};
+            path_in_target = false;
+            path_kept = kept_text(c.path);
+        }
+        rq.body = note_body(request, req, req.body());
+
+        message_parts rs;
+        std::array<char, 8> response_version{};
+        std::array<char, 3> status_digits{};
+        std::array<std::string_view, 5> status_line{};
+        if (c.res) {
+            const auto& res = *c.res;
+            const unsigned code = res.result_int();
+            response_version = http_version(res.version());
+            status_digits = {static_cast<char>('0' + code / 100 % 10), static_cast<char>('0' + code / 10 % 10),
+                             static_cast<char>('0' + code % 10)};
+            status_line = {{{response_version.data(), response_version.size()}, " ", {status_digits.data(), 3}, " ", res.reason()}};
+            response.version = static_cast<std::uint8_t>(res.version());
+            response.status = static_cast<std::uint16_t>(code);
+            if (fits_fields_form(response_version.size() + 5 + status_line[4].size(), res)) {
+                response.form = head_form::fields;
+                response.head_truncated = false;
+                rs.fields_text = res.stored_text();
+                rs.fields = as_text(res.stored_fields());
+            } else {
+                response.form = head_form::formatted;
+                const std::size_t size = head_text(status_line, static_cast<const field_list&>(res)).size();
+                response.head_truncated = size > k_kept_head_bytes;
+                rs.formatted_size = std::min(size, k_kept_head_bytes);
+            }
+            rs.body = note_body(response, res, res.body());
+        } else {
+            response = {};
+        }
+
+        std::size_t size = c.request_id.size() + method_kept.size() + target_kept.size() + path_kept.size() +
+                           c.operation.size() + c.access_key_id.size() + c.account_id.size() + c.region.size() +
+                           c.error_type.size() + c.fault_id.size() + rq.fields_text.size() + rq.fields.size() +
+                           rq.formatted_size + rq.body.size() + rs.fields_text.size() + rs.fields.size() +
+                           rs.formatted_size + rs.body.size();
         for (std::size_t i = 0; i < label_count; ++i) size += kept_text(c.labels[i].second).size();
         // In the order of `part`.
         part_writer w(*this, size);
         w.put(c.request_id);
-        w.put(method_text);
-        w.put(path_text);
+        w.put(method_kept);
+        w.put(target_kept);
+        w.put(path_kept);
         w.put(c.operation);
         w.put(c.access_key_id);
         w.put(c.account_id);
         w.put(c.region);
         w.put(c.error_type);
         w.put(c.fault_id);
-        w.put(request_head_text, request_head_kept);
-        w.put(request_body_text);
-        w.put(response_head_text, response_head_kept);
-        w.put(response_body_text);
+        if (request.form == head_form::formatted) {
+            w.put(request_head, rq.formatted_size);
+        } else {
+            w.put(rq.fields_text);
+        }
+        w.put(rq.fields);
+        w.put(rq.body);
+        if (response.form == head_form::formatted) {
+            w.put(head_text(status_line, static_cast<const field_list&>(*c.res)), rs.formatted_size);
+        } else {
+            w.put(rs.fields_text);
+        }
+        w.put(rs.fields);
+        w.put(rs.body);
         for (std::size_t i = 0; i < k_kept_labels; ++i) {
             if (i < label_count) {
                 label_names[i] = c.labels[i].first;
@@ -216,32 +370,33 @@ struct request_journal::slot {
         }
     }
 
-    // Notes in `facts` what is kept of `m`, whose head is `head_size` bytes; returns the part of
-    // its body that is kept.
-    static std::string_view note_message(message_facts& facts, const journal_wire_message& m, std::size_t head_size) {
-        facts.head_truncated = head_size > k_kept_head_bytes;
-        facts.body_size = m.first_line.empty() ? 0 : m.body.size();
-        facts.body_binary = facts.body_size != 0 &&
-                            !is_text_body((*m.fields)[http::field::content_type], (*m.fields)[http::field::content_encoding]);
-        return facts.body_size == 0 || facts.body_binary ? std::string_view() : m.body.substr(0, k_kept_body_bytes);
-    }
-
     void keep(const journal_entry& e) {
         time = e.time;
         status = e.status;
         latency_ms = e.latency_ms;
         label_count = std::min(e.labels.size(), k_kept_labels);
-        request = {e.request.head_truncated, e.request.body_binary, e.request.body_size};
-        response = {e.response.head_truncated, e.response.body_binary, e.response.body_size};
-        const std::string_view parts[] = {e.request_id, e.method, e.path, e.operation, e.access_key_id, e.account_id,
-                                          e.region, e.error_type, e.fault_id, e.request.head, e.request.body,
-                                          e.response.head, e.response.body};
-        static_assert(std::size(parts) == first_label);
+        path_in_target = false;
+        request = {head_form::formatted, e.request.head_truncated, e.request.body_binary, 11, 0, e.request.body_size};
+        response = {head_form::formatted, e.response.head_truncated, e.response.body_binary, 11, 0, e.response.body_size};
+        // In the order of `part`: no target, and no stored fields (the heads are text).
+        const std::string_view parts[] = {e.request_id, e.method,        e.path,          e.operation,
+                                          e.access_key_id, e.account_id, e.region,        e.error_type,
+                                          e.fault_id,   e.request.head,  e.request.body,  e.response.head,
+                                          e.response.body};
         std::size_t size = 0;
         for (const auto text_part : parts) size += text_part.size();
         for (std::size_t i = 0; i < label_count; ++i) size += e.labels[i].second.size();
         part_writer w(*this, size);
-        for (const auto text_part : parts) w.put(text_part);
+        w.put(e.request_id);
+        w.put(e.method);
+        w.end(0);  // target
+        for (std::size_t k = 2; k < 9; ++k) w.put(parts[k]);
+        w.put(e.request.head);
+        w.end(0);  // request_fields
+        w.put(e.request.body);
+        w.put(e.response.head);
+        w.end(0);  // response_fields
+        w.put(e.response.body);
         for (std::size_t i = 0; i < k_kept_labels; ++i) {
             if (i < label_count) {
                 label_names[i] = e.labels[i].first;
@@ -252,14 +407,45 @@ struct request_journal::slot {
         }
     }
 
+    // The head of a message as the journal shows it: formatted now from the fields form.
+    std::string head(const message_facts& m, std::span<const std::string_view> first_line, std::size_t fields_text,
+                     bool& truncated) const {
+        if (m.form == head_form::none) {
+            truncated = false;
+            return {};
+        }
+        if (m.form == head_form::formatted) {
+            truncated = m.head_truncated;
+            return std::string(part_text(fields_text));
+        }
+        const auto fields = kept_fields(part_text(fields_text), part_text(fields_text + 1));
+        const head_text formatted(first_line, fields);
+        const std::size_t size = formatted.size();
+        truncated = size > k_kept_head_bytes;
+        std::string out(std::min(size, k_kept_head_bytes), '\0');
+        formatted.write(out.data(), out.size());
+        return out;
+    }
+
+    journal_message message(const message_facts& m, std::span<const std::string_view> first_line,
+                            std::size_t fields_text) const {
+        journal_message out;
+        out.head = head(m, first_line, fields_text, out.head_truncated);
+        out.body = part_text(fields_text + 2);
+        out.body_size = m.body_size;
+        out.body_binary = m.body_binary;
+        return out;
+    }
+
     // The entry, with its request and response or without (a listing's summary).
     journal_entry entry(bool with_messages) const {
+        const bool request_in_fields = request.form == head_form::fields;
         journal_entry e;
         e.sequence = sequence;
         e.time = time;
         e.request_id = part_text(request_id);
-        e.method = part_text(method);
-        e.path = part_text(path);
+        e.method = request_in_fields ? kept_text(part_text(method)) : part_text(method);
+        e.path = path_in_target ? kept_text(part_text(target).substr(0, path_size)) : part_text(path);
         e.operation = part_text(operation);
         e.labels.reserve(label_count);
         for (std::size_t i = 0; i < label_count; ++i) e.labels.emplace_back(label_names[i], part_text(first_label + i));
@@ -271,10 +457,19 @@ struct request_journal::slot {
         e.fault_id = part_text(fault_id);
         e.latency_ms = latency_ms;
         if (with_messages) {
-            e.request = {std::string(part_text(request_head)), request.head_truncated, std::string(part_text(request_body)),
-                         request.body_size, request.body_binary};
-            e.response = {std::string(part_text(response_head)), response.head_truncated,
-                          std::string(part_text(response_body)), response.body_size, response.body_binary};
+            const auto request_version = http_version(request.version);
+            const std::array<std::string_view, 5> request_line{part_text(method), " ", part_text(target), " ",
+                                                               {request_version.data(), request_version.size()}};
+            e.request = message(request, request_line, request_fields_text);
+            const auto response_version = http_version(response.version);
+            const unsigned code = response.status;
+            const char status_digits[3] = {static_cast<char>('0' + code / 100 % 10), static_cast<char>('0' + code / 10 % 10),
+                                           static_cast<char>('0' + code % 10)};
+            // The reason phrase is the status's (response::reason()).
+            const hil::server::response reason_of(static_cast<http::status>(code), response.version);
+            const std::array<std::string_view, 5> status_line{{{response_version.data(), response_version.size()}, " ",
+                                                              {status_digits, 3}, " ", reason_of.reason()}};
+            e.response = message(response, status_line, response_fields_text);
         }
         return e;
     }

@@ -1,12 +1,14 @@
 // request_journal: the last N API calls, for tests that ask "which calls were made?".
 // Cheap enough to be on by default. The router hands record() views of the call (its strings,
-// the request's and the answer's fields and bodies) and the journal copies what it keeps into
-// its slot's one text buffer, a part after another: one copy per part, no formatting beyond
-// the heads' "Name: value" lines, no allocation once the slot's buffer has grown to its entry
-// (the buffers are reused as the ring turns), and the lock held only for that copy. Entries
-// come out (query, find) as journal_entry values, built on reading. Text is kept as the bytes
-// came (a client may send any); whoever shows it makes it valid UTF-8 (the control API, on
-// reading).
+// its request and answer) and the journal copies what it keeps into its slot's one text
+// buffer, a part after another: one copy per part, no allocation once the slot's buffer has
+// grown to its entry (the buffers are reused as the ring turns), and the lock held only for
+// that copy. A head is kept as its message stores it (the first line's pieces, the field
+// list's own text and offsets: two copies, where formatting "Name: value" lines was four per
+// field) and formatted only when read; a head whose stored fields would pass
+// k_kept_head_bytes is formatted and cut on keeping instead. Entries come out (query, find) as
+// journal_entry values, built on reading. Text is kept as the bytes came (a client may send
+// any); whoever shows it makes it valid UTF-8 (the control API, on reading).
 // A ring: once full, each new entry drops the oldest, so memory stays bounded: each entry keeps
 // at most k_kept_head_bytes of each head and k_kept_body_bytes of each body, so a full ring of
 // the default 10,000 entries holds at most 2 x (8 + 4) KiB x 10,000 = 240 MiB in the worst case
@@ -27,7 +29,8 @@
 
 namespace hil::server {
 
-class field_list;
+class request;
+class response;
 
 // One side of a call as the journal keeps it: the head ("GET /path HTTP/1.1" or "HTTP/1.1 200 OK",
 // then "Name: value" lines) and the start of a text body, as the bytes went over the wire.
@@ -65,22 +68,14 @@ struct journal_entry {
     journal_message response;  // empty head when the connection was dropped
 };
 
-// One side of a call as it went over the wire, for request_journal::record: views, valid during
-// the call.
-struct journal_wire_message {
-    std::span<const std::string_view> first_line;  // the request or status line, in pieces; empty: no message
-    const field_list* fields = nullptr;           // REQUIRES: set when first_line is not empty
-    std::string_view body;
-};
-
-// A call as the router saw it, for request_journal::record: views of the router's values,
-// valid during the call; the journal keeps of each what journal_entry says (the method, the
-// path and the label values cut to k_kept_text_bytes and one byte more).
+// A call as the router saw it, for request_journal::record: views of the router's values and
+// its request and answer, valid during the call. The journal keeps of each what journal_entry
+// says (the method, the path and the label values cut to k_kept_text_bytes and one byte more).
 struct journal_call {
     api::epoch_millis time = 0;
     std::string_view request_id;
-    std::string_view method;
-    std::string_view path;
+    const request* req = nullptr;  // REQUIRES: set; its method and target are the entry's
+    std::string_view path;         // the target's path (target_path)
     std::string_view operation;
     std::span<const std::pair<std::string_view, std::string_view>> labels;  // names of static storage (the model's)
     std::string_view access_key_id;
@@ -90,8 +85,7 @@ struct journal_call {
     std::string_view error_type;
     std::string_view fault_id;
     double latency_ms = 0;
-    journal_wire_message request;
-    journal_wire_message response;  // no message when the connection was dropped
+    const response* res = nullptr;  // null when the connection was dropped
 };
 
 struct journal_filter {

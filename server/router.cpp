@@ -393,7 +393,7 @@ routed router::route_request(const request& req) {
         journal_call c;
         c.time = answered_at;
         c.request_id = request_id;
-        c.method = req.method_string();
+        c.req = &req;
         c.path = path;
         c.operation = found ? found->op->name : std::string_view{};
         // The model's member names (static storage): an entry outlives the request. A route
@@ -410,18 +410,7 @@ routed router::route_request(const request& req) {
         c.fault_id = fault ? std::string_view(fault->rule_id) : std::string_view{};
         c.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
                        static_cast<double>(answer.delay.count());
-        const auto version = [](unsigned v) { return std::array<char, 8>{'H', 'T', 'T', 'P', '/', static_cast<char>('0' + v / 10), '.', static_cast<char>('0' + v % 10)}; };
-        const auto request_version = version(req.version());
-        const std::array<std::string_view, 5> request_line{req.method_string(), " ", req.target(), " ",
-                                                           {request_version.data(), request_version.size()}};
-        c.request = {request_line, &req, req.body()};
-        const auto response_version = version(answer.res.version());
-        const unsigned status = answer.res.result_int();
-        const char status_text[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
-                                     static_cast<char>('0' + status % 10)};
-        const std::array<std::string_view, 5> status_line{{{response_version.data(), response_version.size()}, " ",
-                                                          {status_text, 3}, " ", answer.res.reason()}};
-        if (!answer.drop) c.response = {status_line, &answer.res, answer.res.body()};
+        if (!answer.drop) c.res = &answer.res;
         extras_.journal->record(c);
     }
     return answer;
