@@ -7,7 +7,8 @@ cache on, so that nginx does what it does best. Called by tests/bench/run.sh --h
 Release build); see tests/bench/README.md.
 
 Servers are pinned to CPU 0, wrk to CPU 1 (the --threads 2 trial gives the server both CPUs and
-shares CPU 1 with wrk). Each round runs every trial once, the order reversed on odd rounds; the
+shares CPU 1 with wrk; nginx with 2 workers runs in the same shape, as the reference for what
+that sharing costs). Each round runs every trial once, the order reversed on odd rounds; the
 table reports medians. Requests per server CPU-second is the server's own utime+stime over the run.
 
 Operations, each a random choice among many distinct requests for the emulator:
@@ -61,8 +62,8 @@ def fetch(port, method, target, body=None):
 class nginx_files:
     """nginx, one worker, serving one file per operation whatever the path, open file cache on."""
 
-    def __init__(self, tmp, bodies):
-        self.label = "nginx"
+    def __init__(self, tmp, bodies, workers=1):
+        self.label = "nginx" if workers == 1 else f"nginx {workers} workers"
         self.port = bench.free_port()
         root = os.path.join(tmp, "root")
         os.makedirs(root, exist_ok=True)
@@ -73,7 +74,7 @@ class nginx_files:
             f"        location ^~ {prefix} {{ rewrite ^ /{name} break; }}"
             for prefix, name in (("/getDICOMImportJob/", "job.json"), ("/datastore/", "datastore.json"),
                                  ("/listDICOMImportJobs/", "list.json"), ("/frame/", "frame.bin")))
-        conf = f"""worker_processes 1;
+        conf = f"""worker_processes {workers};
 worker_rlimit_nofile 65536;
 master_process on;
 daemon off;
@@ -107,7 +108,7 @@ http {{
     }}
 }}
 """
-        bench.start_nginx(self, conf, tmp)
+        bench.start_nginx(self, conf, tmp)  # pinned to bench.SERVER_CPU
 
     def stop(self):
         bench.stop_nginx(self)
@@ -184,6 +185,16 @@ def main():
             "job.json": bodies.get("GetDICOMImportJob", b"{}"), "datastore.json": bodies.get("GetDatastore", b"{}"),
             "list.json": bodies.get("ListDICOMImportJobs", b"{}"), "frame.bin": bodies.get("GetImageFrame", b"")})
         servers.append(ngx)
+        saved = bench.SERVER_CPU
+        bench.SERVER_CPU = "0,1"  # the reference for --threads 2: nginx's own scaling on the same CPUs
+        try:
+            ngx2 = nginx_files(os.path.join(tmp, "nginx2"), {
+                "job.json": bodies.get("GetDICOMImportJob", b"{}"), "datastore.json": bodies.get("GetDatastore", b"{}"),
+                "list.json": bodies.get("ListDICOMImportJobs", b"{}"), "frame.bin": bodies.get("GetImageFrame", b"")},
+                workers=2)
+        finally:
+            bench.SERVER_CPU = saved
+        servers.append(ngx2)
         nginx_target = {"GetDICOMImportJob": None, "GetDatastore": None, "ListDICOMImportJobs": None,
                         "GetImageFrame": "/frame/"}
         files = {}
@@ -207,11 +218,12 @@ def main():
                 trials += [("emulator", t1, op, shape), ("nginx", ngx, op, shape)]
         if "GetDICOMImportJob" in ops:
             trials += [("emulator --threads 2", t2, "GetDICOMImportJob", "ka32"),
+                       ("nginx 2 workers", ngx2, "GetDICOMImportJob", "ka32"),
                        ("emulator --journal-size 0", nj, "GetDICOMImportJob", "ka32")]
         results = {}
         for r in range(a.rounds):
             for label, server, op, shape in (trials if r % 2 == 0 else list(reversed(trials))):
-                which = files[("nginx" if server is ngx else "emulator", op)]
+                which = files[("nginx" if server in (ngx, ngx2) else "emulator", op)]
                 row = run_wrk(server, SHAPES[shape], which, a.duration)
                 results.setdefault((label, op, shape), []).append(row)
                 log(f"round {r + 1}/{a.rounds} {label:26} {op:20} {shape:6} {row['rps']:9.0f} req/s "
@@ -256,13 +268,20 @@ def summarize(results, ops, a, elapsed, bodies):
         one = results[("emulator", "GetDICOMImportJob", "ka32")]
         two = results[("emulator --threads 2", "GetDICOMImportJob", "ka32")]
         nj = results[("emulator --journal-size 0", "GetDICOMImportJob", "ka32")]
+        n1 = results[("nginx", "GetDICOMImportJob", "ka32")]
+        n2 = results[("nginx 2 workers", "GetDICOMImportJob", "ka32")]
         L += ["", "GetDICOMImportJob at 32 keep-alive connections:", "",
               "| variant | req/s | req per CPU-s | vs one thread, journal on |", "|---|---:|---:|---:|",
               f"| one thread, journal on (default size) | {med(one, 'rps'):,.0f} | {med(one, 'per_cpu_s'):,.0f} | 1.00x |",
               f"| --threads 2 on both CPUs (wrk shares CPU 1) | {med(two, 'rps'):,.0f} | {med(two, 'per_cpu_s'):,.0f} | "
               f"{med(two, 'per_cpu_s') / med(one, 'per_cpu_s'):.2f}x |",
               f"| --journal-size 0 | {med(nj, 'rps'):,.0f} | {med(nj, 'per_cpu_s'):,.0f} | "
-              f"{med(nj, 'per_cpu_s') / med(one, 'per_cpu_s'):.2f}x |"]
+              f"{med(nj, 'per_cpu_s') / med(one, 'per_cpu_s'):.2f}x |",
+              "", "The same two-CPU shape for nginx (its scaling is the harness's reference: wrk shares CPU 1):", "",
+              "| nginx | req/s | req per CPU-s | vs 1 worker |", "|---|---:|---:|---:|",
+              f"| 1 worker, CPU 0 | {med(n1, 'rps'):,.0f} | {med(n1, 'per_cpu_s'):,.0f} | 1.00x |",
+              f"| 2 workers on both CPUs | {med(n2, 'rps'):,.0f} | {med(n2, 'per_cpu_s'):,.0f} | "
+              f"{med(n2, 'per_cpu_s') / med(n1, 'per_cpu_s'):.2f}x |"]
     return "\n".join(L) + "\n"
 
 
