@@ -24,7 +24,8 @@ caller make_caller(std::string_view key, std::string_view region, const store::c
         who.scope.account_id = std::string(key);
     }
     if (!region.empty()) who.scope.region = std::string(region);
-    who.principal_arn = known && known->principal_arn ? *known->principal_arn : default_principal(who.scope.account_id, key);
+    // Only policies judge the principal, and only a book with something in it has them.
+    if (access) who.principal_arn = known && known->principal_arn ? *known->principal_arn : default_principal(who.scope.account_id, key);
     who.access = std::move(access);
     return who;
 }

@@ -39,7 +39,7 @@ enum class auth_mode {
 struct caller {
     std::string_view access_key_id;  // may be empty (views the request)
     store::scope scope;
-    std::string principal_arn;
+    std::string principal_arn;  // empty when `access` is null (no policy to judge it)
     std::shared_ptr<const store::access_snapshot> access;  // the book as the call saw it; null when empty
 };
 
