@@ -1708,44 +1708,88 @@ api::result<std::optional<scope>> store::datastore_namespace(std::string_view da
     return std::optional<scope>(scope{found.value()->account_id, found.value()->region});
 }
 
-api::status store::load(const dataset& data, load_mode mode) {
-    std::lock_guard lock(impl_->mutex);
+// The loader's lock, transaction and foreign-key switch. SQLite's own foreign-key check
+// costs a datastore look-up per inserted job; the caller checks every job's datastore once
+// per datastore instead (apply_fixtures). The pragma cannot change inside a transaction.
+struct store::loader::state {
+    impl& im;
+    std::unique_lock<std::mutex> lock;
+    bool open = false;  // the transaction is running
+
+    ~state() {
+        if (open) (void)im.run(im.rollback);
+        (void)im.exec("PRAGMA foreign_keys=ON;");
+    }
+};
+
+store::loader::loader(std::unique_ptr<state> s) : state_(std::move(s)) {}
+store::loader::~loader() = default;
+
+api::result<std::unique_ptr<store::loader>> store::begin_load(load_mode mode) {
+    std::unique_ptr<loader::state> s(new loader::state{*impl_, std::unique_lock(impl_->mutex)});
     impl_->note_change();
-    // SQLite's own foreign-key check costs a datastore look-up per inserted job; the jobs of a
-    // load come in runs of a few datastores, so they are checked here once per run instead.
-    // The pragma cannot change inside a transaction, hence out here.
-    if (auto s = impl_->exec("PRAGMA foreign_keys=OFF;"); !s) return s;
-    auto done = impl_->transaction([&]() -> api::status {
-        if (mode == load_mode::replace) {
-            if (auto s = impl_->clear_every_table(); !s) return s;
-        }
-        for (const auto& d : data.datastores) {
-            if (auto s = impl_->write_datastore(d); !s) return s;
-        }
-        const std::string* known_datastore = nullptr;
-        for (const auto& j : data.jobs) {
-            if (!known_datastore || j.datastore_id != *known_datastore) {
-                auto found = impl_->read_datastore(j.datastore_id);
-                if (!found) return found.err();
-                if (!found.value()) {
-                    return api::error::internal("cannot store import job " + j.job_id + ": FOREIGN KEY constraint failed");
-                }
-                known_datastore = &j.datastore_id;
+    if (auto off = impl_->exec("PRAGMA foreign_keys=OFF;"); !off) return off.err();
+    if (auto begun = impl_->run(impl_->begin); !begun) return begun.err();
+    s->open = true;
+    if (mode == load_mode::replace) {
+        if (auto cleared = impl_->clear_every_table(); !cleared) return cleared.err();
+    }
+    return std::unique_ptr<loader>(new loader(std::move(s)));
+}
+
+api::status store::loader::add_datastore(const datastore& d) { return state_->im.write_datastore(d); }
+api::status store::loader::add_job(const import_job& j) { return state_->im.write_job(j); }
+
+api::status store::loader::add_import_rule(const import_rule& r) {
+    statement::use q(state_->im.add_rule);
+    q.bind(0, r.input_prefix);
+    q.bind(1, r.datastore_id);
+    q.bind(2, r.job_status);
+    q.bind(3, r.message);
+    if (q.step() != SQLITE_DONE) return sqlite_failure(state_->im.db, "cannot store an import rule");
+    return api::ok_status();
+}
+
+api::result<std::optional<scope>> store::loader::datastore_namespace(std::string_view datastore_id) {
+    auto found = state_->im.read_datastore(datastore_id);
+    if (!found) return found.err();
+    if (!found.value()) return std::optional<scope>();
+    return std::optional<scope>(scope{found.value()->account_id, found.value()->region});
+}
+
+api::status store::loader::commit() {
+    if (!state_->open) return api::error::internal("SQLite: the load has already ended");
+    state_->open = false;
+    if (auto done = state_->im.run(state_->im.commit); !done) {
+        (void)state_->im.run(state_->im.rollback);
+        return done;
+    }
+    return api::ok_status();
+}
+
+api::status store::load(const dataset& data, load_mode mode) {
+    auto began = begin_load(mode);
+    if (!began) return began.err();
+    loader& rows = *began.value();
+    for (const auto& d : data.datastores) {
+        if (auto s = rows.add_datastore(d); !s) return s;
+    }
+    const std::string* known_datastore = nullptr;
+    for (const auto& j : data.jobs) {
+        if (!known_datastore || j.datastore_id != *known_datastore) {
+            auto found = rows.datastore_namespace(j.datastore_id);
+            if (!found) return found.err();
+            if (!found.value()) {
+                return api::error::internal("cannot store import job " + j.job_id + ": FOREIGN KEY constraint failed");
             }
-            if (auto s = impl_->write_job(j); !s) return s;
+            known_datastore = &j.datastore_id;
         }
-        for (const auto& r : data.import_rules) {
-            statement::use q(impl_->add_rule);
-            q.bind(0, r.input_prefix);
-            q.bind(1, r.datastore_id);
-            q.bind(2, r.job_status);
-            q.bind(3, r.message);
-            if (q.step() != SQLITE_DONE) return sqlite_failure(impl_->db, "cannot store an import rule");
-        }
-        return api::ok_status();
-    });
-    if (auto s = impl_->exec("PRAGMA foreign_keys=ON;"); !s && done) return s;
-    return done;
+        if (auto s = rows.add_job(j); !s) return s;
+    }
+    for (const auto& r : data.import_rules) {
+        if (auto s = rows.add_import_rule(r); !s) return s;
+    }
+    return rows.commit();
 }
 
 api::result<dataset> store::contents(api::epoch_millis now, const namespace_filter& only) {
