@@ -10,9 +10,9 @@
 //
 //   std::string key = ...;                       // the operation, the caller's scope, the request
 //   const auto generation = data.generation();   // before reading the store
-//   if (cache.find(key, generation, body)) ...   // a hit
+//   if (cache.find(key, generation, body, type)) ...   // a hit
 //   ... read, render ...
-//   cache.keep(key, generation, body);
+//   cache.keep(key, generation, body, type);
 //
 // Memory: at most `budget_bytes` of keys and bodies (plus the tables' own overhead); a shard
 // that would pass its share is emptied and fills again with what is asked for next. A newer
@@ -35,23 +35,27 @@ public:
     // budget_bytes 0: nothing is kept (every find misses).
     explicit answer_cache(std::size_t budget_bytes);
 
-    // The answer kept for `key` as of `generation`, copied into `body` (whose capacity is
-    // reused); false when there is none.
-    bool find(std::string_view key, std::uint64_t generation, std::string& body) const;
-    // Keeps `body` for `key` as of `generation`. An older generation than the shard has seen
-    // is ignored (the answer may already be stale).
-    void keep(std::string_view key, std::uint64_t generation, std::string_view body);
+    // The answer kept for `key` as of `generation`, copied into `body` and `content_type`
+    // (whose capacity is reused); false when there is none.
+    bool find(std::string_view key, std::uint64_t generation, std::string& body, std::string& content_type) const;
+    // Keeps `body` (of `content_type`) for `key` as of `generation`. An older generation than
+    // the shard has seen is ignored (the answer may already be stale).
+    void keep(std::string_view key, std::uint64_t generation, std::string_view body, std::string_view content_type);
 
 private:
     struct key_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
+    struct answer {
+        std::string body;
+        std::string content_type;
+    };
     struct shard {
         mutable std::shared_mutex mutex;  // guards the members below
         std::uint64_t generation = 0;
         std::size_t bytes = 0;
-        std::unordered_map<std::string, std::string, key_hash, std::equal_to<>> answers;
+        std::unordered_map<std::string, answer, key_hash, std::equal_to<>> answers;
     };
     static constexpr std::size_t k_shards = 16;
 

@@ -53,9 +53,9 @@ api::result<reply> cached_read(const call& c, api_context& ctx, std::initializer
     append_identity(key, c, parts);
     const auto generation = ctx.data.generation();  // before the read: see answer_cache.hpp
     reply hit;
-    if (ctx.answers->find(key, generation, hit.body)) return hit;
+    if (ctx.answers->find(key, generation, hit.body, hit.content_type)) return hit;
     auto answer = read(keep);
-    if (answer && keep) ctx.answers->keep(key, generation, answer.value().body);
+    if (answer && keep) ctx.answers->keep(key, generation, answer.value().body, answer.value().content_type);
     return answer;
 }
 
@@ -123,7 +123,7 @@ api::result<reply> get_datastore(const call& c, api_context& ctx) {
     return cached_read(c, ctx, {datastore_id}, [&](bool& keep) -> api::result<reply> {
         auto d = ctx.data.poll_datastore(c.scope, datastore_id, c.now);
         if (!d) return d.err();
-        keep = d.value().progression.empty();  // else the poll was counted: a write
+        keep = store::finished(d.value().progression, d.value().progress);  // else a clock or a poll moves it on
         return json(get_datastore_body(d.value(), c.scope.region));
     });
 }
@@ -177,7 +177,7 @@ api::result<reply> get_dicom_import_job(const call& c, api_context& ctx) {
     return cached_read(c, ctx, {datastore_id, job_id}, [&](bool& keep) -> api::result<reply> {
         auto job = ctx.data.poll_import_job(c.scope, datastore_id, job_id, c.now);
         if (!job) return job.err();
-        keep = job.value().progression.empty();  // else the poll was counted: a write
+        keep = store::finished(job.value().progression, job.value().progress);  // else a clock or a poll moves it on
         return json(get_dicom_import_job_body(job.value()));
     });
 }
@@ -307,9 +307,16 @@ api::result<reply> get_image_frame(const call& c, api_context& ctx) {
             id = std::string_view(f->value.GetString(), f->value.GetStringLength());
         }
     }
-    auto frame = ctx.data.find_image_frame(c.scope, c.label("datastoreId"), c.label("imageSetId"), id);
-    if (!frame) return frame.err();
-    return reply{200, std::move(frame.value().bytes), std::move(frame.value().content_type), {}};
+    const auto datastore_id = c.label("datastoreId");
+    const auto image_set_id = c.label("imageSetId");
+    // A stored frame changes only by a write (a deletion, a copy over it), which moves the
+    // generation on: every frame found may be kept.
+    return cached_read(c, ctx, {datastore_id, image_set_id, id}, [&](bool& keep) -> api::result<reply> {
+        auto frame = ctx.data.find_image_frame(c.scope, datastore_id, image_set_id, id);
+        if (!frame) return frame.err();
+        keep = true;
+        return reply{200, std::move(frame.value().bytes), std::move(frame.value().content_type), {}};
+    });
 }
 
 api::result<reply> list_image_set_versions(const call& c, api_context& ctx) {

@@ -34,12 +34,6 @@ void set_content_length(field_list& fields, std::size_t size) {
 
 }  // namespace
 
-field_view field_list::at(std::size_t i) const {
-    const auto& e = entries_[i];
-    const std::string_view text(text_);
-    return {text.substr(e.name_at, e.name_size), text.substr(e.value_at, e.value_size)};
-}
-
 std::string_view field_list::operator[](std::string_view name) const {
     const auto it = find(name);
     return it == end() ? std::string_view() : (*it).value();

@@ -55,7 +55,12 @@ public:
 
     iterator begin() const { return {this, 0}; }
     iterator end() const { return {this, entries_.size()}; }
-    field_view at(std::size_t i) const;
+    // The i-th field. REQUIRES: i < the number of fields. Inline: the journal and the
+    // router's lookups walk the fields for every request.
+    field_view at(std::size_t i) const {
+        const auto& e = entries_[i];
+        return {{text_.data() + e.name_at, e.name_size}, {text_.data() + e.value_at, e.value_size}};
+    }
 
     // The value of the first field named `name` (any case), or "" when there is none.
     std::string_view operator[](std::string_view name) const;

@@ -1,9 +1,10 @@
 #include "server/page_token.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
 #include <array>
+#include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -118,9 +119,19 @@ std::optional<std::string> mac_tag(const std::string& key, std::string_view list
 
 }  // namespace
 
+// The kernel's generator (getrandom), not RAND_bytes: the key is made at start-up, and OpenSSL's
+// first RAND call loads its configuration, a provider and a DRBG, which costs ~2 MB of resident
+// pages and several ms before the first answer; OpenSSL itself is then first touched when a
+// request needs a hash or a MAC.
 page_tokens::page_tokens() : key_(k_random_key_bytes, '\0') {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(key_.data()), static_cast<int>(key_.size())) != 1) {
-        throw std::runtime_error("page_tokens: OpenSSL could not supply a random key");
+    std::size_t filled = 0;
+    while (filled < key_.size()) {
+        const ssize_t got = getrandom(key_.data() + filled, key_.size() - filled, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error("page_tokens: the kernel could not supply a random key");
+        }
+        filled += static_cast<std::size_t>(got);
     }
 }
 

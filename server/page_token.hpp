@@ -18,7 +18,7 @@ namespace hil::server {
 
 class page_tokens {
 public:
-    // A fresh random 32-byte key (RAND_bytes); throws std::runtime_error if OpenSSL cannot supply one.
+    // A fresh random 32-byte key (getrandom); throws std::runtime_error if the kernel cannot supply one.
     page_tokens();
     // A fixed key, for tests. REQUIRES: !key.empty() (checked: std::invalid_argument).
     // As with any HMAC key, keys that differ only by trailing NUL bytes are the same key.

@@ -1,19 +1,23 @@
 // request_journal: the last N API calls, for tests that ask "which calls were made?".
-// Cheap enough to be on by default: the ring's slots are allocated once and keep their strings'
-// capacity; a call's entry is built in a scratch entry of the calling thread (whose strings keep
-// theirs) and swapped into its slot, so in the steady state recording allocates nothing and
-// holds the lock for a swap. Text is kept as the bytes came (a client may send any); whoever
-// shows it makes it valid UTF-8 (the control API, on reading).
+// Cheap enough to be on by default. The router hands record() views of the call (its strings,
+// the request's and the answer's fields and bodies) and the journal copies what it keeps into
+// its slot's one text buffer, a part after another: one copy per part, no formatting beyond
+// the heads' "Name: value" lines, no allocation once the slot's buffer has grown to its entry
+// (the buffers are reused as the ring turns), and the lock held only for that copy. Entries
+// come out (query, find) as journal_entry values, built on reading. Text is kept as the bytes
+// came (a client may send any); whoever shows it makes it valid UTF-8 (the control API, on
+// reading).
 // A ring: once full, each new entry drops the oldest, so memory stays bounded: each entry keeps
 // at most k_kept_head_bytes of each head and k_kept_body_bytes of each body, so a full ring of
 // the default 10,000 entries holds at most 2 x (8 + 4) KiB x 10,000 = 240 MiB in the worst case
-// (every call with 8 KiB of headers and a body) and a few MB in practice.
+// (every call with 8 KiB of headers and a body) and a few MB in practice (about 1 KiB a call).
 // Thread safety: safe from any thread.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,10 +27,12 @@
 
 namespace hil::server {
 
+class field_list;
+
 // One side of a call as the journal keeps it: the head ("GET /path HTTP/1.1" or "HTTP/1.1 200 OK",
-// then "Name: value" lines) and the start of a text body, as the bytes went over the wire: what
-// a call costs the journal is two copies. Whoever shows them makes them valid UTF-8 (the control
-// API does, on reading), since a client may send any bytes.
+// then "Name: value" lines) and the start of a text body, as the bytes went over the wire.
+// Whoever shows them makes them valid UTF-8 (the control API does, on reading), since a client
+// may send any bytes.
 struct journal_message {
     std::string head;             // at most k_kept_head_bytes
     bool head_truncated = false;  // the head was longer
@@ -39,6 +45,7 @@ inline constexpr std::size_t k_kept_head_bytes = 8192;
 inline constexpr std::size_t k_kept_body_bytes = 4096;
 
 inline constexpr std::size_t k_kept_text_bytes = 256;  // of the method, the path and each label
+inline constexpr std::size_t k_kept_labels = 8;       // an entry's labels past these are not kept (a route has at most 8 segments)
 struct journal_entry {
     std::uint64_t sequence = 0;  // 1, 2, ... in arrival order; survives the ring dropping entries
     api::epoch_millis time = 0;
@@ -58,6 +65,35 @@ struct journal_entry {
     journal_message response;  // empty head when the connection was dropped
 };
 
+// One side of a call as it went over the wire, for request_journal::record: views, valid during
+// the call.
+struct journal_wire_message {
+    std::span<const std::string_view> first_line;  // the request or status line, in pieces; empty: no message
+    const field_list* fields = nullptr;           // REQUIRES: set when first_line is not empty
+    std::string_view body;
+};
+
+// A call as the router saw it, for request_journal::record: views of the router's values,
+// valid during the call; the journal keeps of each what journal_entry says (the method, the
+// path and the label values cut to k_kept_text_bytes and one byte more).
+struct journal_call {
+    api::epoch_millis time = 0;
+    std::string_view request_id;
+    std::string_view method;
+    std::string_view path;
+    std::string_view operation;
+    std::span<const std::pair<std::string_view, std::string_view>> labels;  // names of static storage (the model's)
+    std::string_view access_key_id;
+    std::string_view account_id;
+    std::string_view region;
+    unsigned status = 0;
+    std::string_view error_type;
+    std::string_view fault_id;
+    double latency_ms = 0;
+    journal_wire_message request;
+    journal_wire_message response;  // no message when the connection was dropped
+};
+
 struct journal_filter {
     std::optional<std::string> operation;
     std::optional<std::string> account_id;
@@ -73,14 +109,19 @@ struct journal_filter {
 class request_journal {
 public:
     // capacity 0 turns the journal off (nothing is kept).
-    explicit request_journal(std::size_t capacity) : capacity_(capacity) {}
+    explicit request_journal(std::size_t capacity);
+    ~request_journal();
+    request_journal(const request_journal&) = delete;
+    request_journal& operator=(const request_journal&) = delete;
 
     bool enabled() const noexcept { return capacity_ != 0; }
     std::size_t capacity() const noexcept { return capacity_; }
-    // Takes `entry` into the ring and gives back, in `entry`, the one it replaced (or an empty
-    // one): build the next entry in it, and its strings' capacity is used again.
+    // Keeps `call` (the router's way in: nothing is built but the kept copy).
+    void record(const journal_call& call);
+    // Keeps `entry` (its sequence is the journal's to give) and gives back, in `entry`, the one
+    // it replaced (or an empty one).
     void record(journal_entry& entry);
-    void record(journal_entry&& entry) { record(entry); }  // for an entry nobody builds the next one in
+    void record(journal_entry&& entry) { record(entry); }
     // The entries `filter` matches, oldest first, without their request and response; with
     // `limit`, only the newest `limit` of them.
     std::vector<journal_entry> query(const journal_filter& filter, std::optional<std::size_t> limit = std::nullopt) const;
@@ -90,13 +131,18 @@ public:
     void clear(const journal_filter& only = {});
 
 private:
+    struct slot;  // one kept entry, its text in one buffer (request_journal.cpp)
+
     const std::size_t capacity_;
+    // The slot the next entry goes to, numbered: a new one until the ring is full, then the
+    // oldest one. REQUIRES: mutex_ held, capacity_ > 0.
+    slot& next_slot();
     // Calls `visit` on the held entries, newest first, until it returns false. REQUIRES: mutex_ held.
     template <class Visit>
     void newest_first(Visit&& visit) const;
 
     mutable std::mutex mutex_;  // guards the members below
-    std::vector<journal_entry> slots_;  // grows to capacity_, then the oldest slot is reused
+    std::vector<slot> slots_;   // grows to capacity_, then the oldest slot is reused
     std::size_t oldest_ = 0;            // once full: the slot of the oldest entry (the next to reuse)
     std::uint64_t next_sequence_ = 1;
 };

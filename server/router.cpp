@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <array>
-#include <initializer_list>
 #include <ctime>
 #include <exception>
 #include <memory>
@@ -146,45 +145,6 @@ std::string_view cached_http_date(api::epoch_millis t) {
     return {c.text.data(), c.size};
 }
 
-// Whether a body is text worth keeping in the journal: JSON, XML or text, not compressed.
-bool is_text_body(std::string_view content_type, std::string_view content_encoding) {
-    if (!content_encoding.empty() && !beast::iequals(content_encoding, "identity")) return false;
-    const auto type = content_type.substr(0, content_type.find(';'));
-    return type.empty() || type.find("json") != std::string_view::npos || type.find("xml") != std::string_view::npos ||
-           type.substr(0, 5) == "text/";
-}
-
-// `text` into `out` (whose capacity is used again): at most k_kept_text_bytes of it, and one byte
-// more when it was longer, so that the one who shows it can say it was cut.
-void keep_text(std::string& out, std::string_view text) { out.assign(text.substr(0, k_kept_text_bytes + 1)); }
-
-// What the journal keeps of one side of a call, into `out` (its strings' capacity used again):
-// the first line (its pieces), the fields, the start of a text body.
-void keep_message(journal_message& out, const field_list& fields, std::string_view body,
-                  std::initializer_list<std::string_view> first_line) {
-    out.head.clear();
-    out.head_truncated = false;
-    // Only what fits is added, so that a buffer never grows past k_kept_head_bytes (its
-    // capacity lives on in the ring).
-    const auto add = [&out](std::string_view piece) {
-        const auto room = k_kept_head_bytes - out.head.size();
-        if (piece.size() > room) out.head_truncated = true;
-        out.head.append(piece.substr(0, room));
-    };
-    for (const auto piece : first_line) add(piece);
-    for (const auto field : fields) {
-        if (out.head_truncated) break;
-        add("\n");
-        add(field.name_string());
-        add(": ");
-        add(field.value());
-    }
-    out.body_size = body.size();
-    out.body_binary = !body.empty() && !is_text_body(fields[http::field::content_type], fields[http::field::content_encoding]);
-    out.body.assign(out.body_binary ? std::string_view{} : body.substr(0, k_kept_body_bytes));
-}
-
-
 }  // namespace
 
 void router::add_compiled(compiled_route r, std::string_view path_template) {
@@ -207,6 +167,11 @@ void router::add(const api::operation& op, api_handler handler) {
     r.method = http::string_to_verb(op.method);
     r.op = &op;
     r.api = std::move(handler);
+    for (const auto& segment : split_path(op.uri)) {
+        if (!is_label(segment)) continue;
+        const auto* member = op.find_input(std::string_view(segment).substr(1, segment.size() - 2), api::location::label);
+        r.label_members.push_back(member ? std::string_view(member->name) : std::string_view());
+    }
     const std::string_view name = op.name;
     r.may_block = !(name.starts_with("Get") || name.starts_with("List") || name.starts_with("Search"));
     add_compiled(std::move(r), op.uri);
@@ -283,8 +248,9 @@ struct router::outcome {
     std::shared_ptr<const store::access_snapshot> access;  // keeps `caller` valid for the journal
 };
 
-const router::compiled_route* router::match(const request& req, route_match& labels, std::string& allow) const {
-    const path_segments segments(target_path(req.target()));
+const router::compiled_route* router::match(const request& req, std::string_view path, route_match& labels,
+                                            std::string& allow) const {
+    const path_segments segments(path);
     for (const auto& r : routes_) {
         if (r.segments.size() != segments.size()) continue;
         bool same_shape = true;
@@ -310,7 +276,7 @@ bool router::may_block(const request& req) const {
     if (std::find(blocking_methods_.begin(), blocking_methods_.end(), req.method()) == blocking_methods_.end()) return false;
     route_match labels;
     std::string allow;
-    const auto* found = match(req, labels, allow);
+    const auto* found = match(req, target_path(req.target()), labels, allow);
     return found && found->may_block;
 }
 
@@ -363,15 +329,16 @@ routed router::route_request(const request& req) {
     const auto started = std::chrono::steady_clock::now();
     const bool keep_alive = req.keep_alive();
     const std::string request_id = ids_.next();
+    const std::string_view path = target_path(req.target());
     std::string allow;
     const compiled_route* found = nullptr;
     route_match labels;
     outcome out;
     try {
-        found = match(req, labels, allow);
+        found = match(req, path, labels, allow);
         if (!found) {
             const std::string what = api::display_value(req.method_string(), 32) + " " +
-                                     api::display_value(target_path(req.target()), 256);
+                                     api::display_value(path, 256);
             out.result = api::error::unknown_operation(
                 allow.empty() ? "No operation matches " + what
                               : "No operation matches " + what + "; this path accepts " + allow);
@@ -392,6 +359,8 @@ routed router::route_request(const request& req) {
         out.result = api::error::internal(std::string(k_internal_message));
     }
 
+    // The answer's Date, and the journal entry's time.
+    const api::epoch_millis answered_at = clock_.now();
     routed answer;
     const auto& fault = out.fault;
     if (fault) {
@@ -400,11 +369,12 @@ routed router::route_request(const request& req) {
     }
     if (!out.result) {
         // Only a dropped connection leaves nothing to answer; the response is never sent.
-        answer.res = error_response(api::error::internal(std::string(k_internal_message)), req.version(), false, request_id);
+        answer.res = error_response(api::error::internal(std::string(k_internal_message)), req.version(), false, request_id,
+                                    answered_at);
     } else if (!*out.result) {
         const auto& err = out.result->err();
         if (err.code() == api::error_code::internal_server && !fault) log_.warn("500 InternalServerException: " + err.message());
-        answer.res = error_response(err, req.version(), keep_alive, request_id);
+        answer.res = error_response(err, req.version(), keep_alive, request_id, answered_at);
         if (!allow.empty() && err.code() == api::error_code::unknown_operation) answer.res.set(http::field::allow, allow);
         if (fault && fault->retry_after) answer.res.set(http::field::retry_after, std::to_string(*fault->retry_after));
     } else {
@@ -412,72 +382,69 @@ routed router::route_request(const request& req) {
         answer.res = response{static_cast<http::status>(ok.status), req.version()};
         answer.res.body() = std::move(ok.body);
         for (const auto& [name, value] : ok.headers) answer.res.set(name, value);
-        finish(answer.res, keep_alive, request_id, ok.content_type);
+        finish(answer.res, keep_alive, request_id, ok.content_type, answered_at);
     }
 
     // The journal is of API calls: the control API's own paths, matched or not, stay out.
     const bool is_control = found ? found->op == nullptr
-                                  : target_path(req.target()).substr(0, k_control_prefix.size()) == k_control_prefix;
+                                  : path.substr(0, k_control_prefix.size()) == k_control_prefix;
     if (extras_.journal && extras_.journal->enabled() && !is_control) {
-        // Built in this thread's scratch entry, which the journal hands back with the entry it
-        // replaced: the strings' capacity serves call after call, so nothing is allocated here.
-        thread_local journal_entry e;
-        e.time = clock_.now();
-        e.request_id.assign(request_id);
-        keep_text(e.method, req.method_string());
-        keep_text(e.path, target_path(req.target()));
-        e.operation.assign(found ? found->op->name : std::string_view{});
-        e.labels.resize(labels.labels.size());
-        for (std::size_t i = 0; i < labels.labels.size(); ++i) {
-            const auto& [name, value] = labels.labels[i];
-            // The model's member name (static storage): an entry outlives the request.
-            const auto* member = found ? found->op->find_input(name, api::location::label) : nullptr;
-            e.labels[i].first = member ? member->name : std::string_view();
-            keep_text(e.labels[i].second, value);
-        }
-        e.access_key_id.assign(out.caller);
-        e.account_id.assign(found ? std::string_view(out.scope.account_id) : std::string_view{});
-        e.region.assign(found ? std::string_view(out.scope.region) : std::string_view{});
-        e.status = answer.drop ? 0 : answer.res.result_int();
-        e.error_type.assign(!answer.drop && out.result && !*out.result ? out.result->err().info().name : std::string_view{});
-        e.fault_id.assign(fault ? std::string_view(fault->rule_id) : std::string_view{});
-        e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
+        // Views of what this call made: the journal copies what it keeps (request_journal.hpp).
+        journal_call c;
+        c.time = answered_at;
+        c.request_id = request_id;
+        c.method = req.method_string();
+        c.path = path;
+        c.operation = found ? found->op->name : std::string_view{};
+        // The model's member names (static storage): an entry outlives the request. A route
+        // has at most path_segments::k_max labels.
+        std::array<std::pair<std::string_view, std::string_view>, path_segments::k_max> named;
+        const std::size_t label_count = found ? std::min({labels.labels.size(), found->label_members.size(), named.size()}) : 0;
+        for (std::size_t i = 0; i < label_count; ++i) named[i] = {found->label_members[i], labels.labels[i].second};
+        c.labels = {named.data(), label_count};
+        c.access_key_id = out.caller;
+        c.account_id = found ? std::string_view(out.scope.account_id) : std::string_view{};
+        c.region = found ? std::string_view(out.scope.region) : std::string_view{};
+        c.status = answer.drop ? 0 : answer.res.result_int();
+        c.error_type = !answer.drop && out.result && !*out.result ? out.result->err().info().name : std::string_view{};
+        c.fault_id = fault ? std::string_view(fault->rule_id) : std::string_view{};
+        c.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() +
                        static_cast<double>(answer.delay.count());
         const auto version = [](unsigned v) { return std::array<char, 8>{'H', 'T', 'T', 'P', '/', static_cast<char>('0' + v / 10), '.', static_cast<char>('0' + v % 10)}; };
         const auto request_version = version(req.version());
-        keep_message(e.request, req, req.body(), {req.method_string(), " ", req.target(), " ", {request_version.data(), request_version.size()}});
-        if (answer.drop) {
-            e.response = journal_message{};
-        } else {
-            const auto response_version = version(answer.res.version());
-            char status_text[4] = {static_cast<char>('0' + answer.res.result_int() / 100 % 10),
-                                   static_cast<char>('0' + answer.res.result_int() / 10 % 10),
-                                   static_cast<char>('0' + answer.res.result_int() % 10), 0};
-            keep_message(e.response, answer.res, answer.res.body(), {{response_version.data(), response_version.size()}, " ",
-                                                  {status_text, 3}, " ", answer.res.reason()});
-        }
-        extras_.journal->record(e);
+        const std::array<std::string_view, 5> request_line{req.method_string(), " ", req.target(), " ",
+                                                           {request_version.data(), request_version.size()}};
+        c.request = {request_line, &req, req.body()};
+        const auto response_version = version(answer.res.version());
+        const unsigned status = answer.res.result_int();
+        const char status_text[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                                     static_cast<char>('0' + status % 10)};
+        const std::array<std::string_view, 5> status_line{{{response_version.data(), response_version.size()}, " ",
+                                                          {status_text, 3}, " ", answer.res.reason()}};
+        if (!answer.drop) c.response = {status_line, &answer.res, answer.res.body()};
+        extras_.journal->record(c);
     }
     return answer;
 }
 
 response router::protocol_error(const api::error& err, unsigned http_version) {
-    return error_response(err, http_version, false, ids_.next());
+    return error_response(err, http_version, false, ids_.next(), clock_.now());
 }
 
 response router::error_response(const api::error& err, unsigned http_version, bool keep_alive,
-                                std::string_view request_id) {
+                                std::string_view request_id, api::epoch_millis now) {
     response res{static_cast<http::status>(err.info().status), http_version};
     res.set("x-amzn-ErrorType", err.info().name);
     res.body() = error_body(err);
-    finish(res, keep_alive, request_id, "application/json");
+    finish(res, keep_alive, request_id, "application/json", now);
     return res;
 }
 
-void router::finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type) {
+void router::finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type,
+                    api::epoch_millis now) {
     res.set(http::field::content_type, content_type);
     res.set("x-amzn-RequestId", request_id);
-    res.set(http::field::date, cached_http_date(clock_.now()));
+    res.set(http::field::date, cached_http_date(now));
     res.keep_alive(keep_alive);
     res.prepare_payload();
 }

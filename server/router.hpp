@@ -165,6 +165,7 @@ private:
         http::verb method;
         std::vector<std::string> segments;  // literal text, or "{name}" for a label
         const api::operation* op = nullptr;  // API routes
+        std::vector<std::string_view> label_members;  // API routes: the model's name of each label, in order (static storage)
         api_handler api;
         control_handler control;
         control_access access = control_access::guarded;
@@ -172,11 +173,16 @@ private:
     };
     struct outcome;
 
-    const compiled_route* match(const request& req, route_match& labels, std::string& allow) const;
+    // The route of `req`, whose target's path is `path`, with its labels; or nullptr, and in
+    // `allow` the methods the path has routes for.
+    const compiled_route* match(const request& req, std::string_view path, route_match& labels, std::string& allow) const;
     void run_api(const compiled_route& r, const request& req, const route_match& labels, outcome& out);
     void add_compiled(compiled_route r, std::string_view path_template);
-    void finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type);
-    response error_response(const api::error& err, unsigned http_version, bool keep_alive, std::string_view request_id);
+    // `now` is the time the answer is dated with.
+    void finish(response& res, bool keep_alive, std::string_view request_id, std::string_view content_type,
+                api::epoch_millis now);
+    response error_response(const api::error& err, unsigned http_version, bool keep_alive, std::string_view request_id,
+                            api::epoch_millis now);
     bool authorized(const request& req) const;
 
     const api::clock& clock_;

@@ -86,7 +86,8 @@ api::status apply_fixtures(std::vector<fixture_document> documents, const fixtur
 // documents are streamed in order, then `check` (when given) sees them all (datastores,
 // rules, imports...; no jobs, their number in streamed_jobs) and may refuse the load, then the
 // cross-document checks run and the whole load commits, or none of it stays.
-// The store is locked for the load's whole length (store::begin_load): other threads wait.
+// The store's writer is held for the load's whole length (store::begin_load): other writes
+// wait; reads see the state before the load until it commits.
 using fixture_check = std::function<api::status(std::vector<fixture_document>&)>;
 api::status load_fixture_paths(const std::vector<std::string>& paths, const fixture_target& into, load_mode mode,
                                api::epoch_millis now, const fixture_check& check = {});

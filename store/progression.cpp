@@ -66,6 +66,13 @@ bool settled(const std::vector<progression_step>& steps, const progress_state& p
 }
 bool advance(datastore& d, api::epoch_millis now) { return advance_datastore(d, now, false); }
 
+bool finished(const std::vector<progression_step>& steps, const progress_state& p) { return p.steps_reached >= steps.size(); }
+
+bool awaits_polls(const std::vector<progression_step>& steps, const progress_state& p) {
+    return std::any_of(steps.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(p.steps_reached, steps.size())),
+                       steps.end(), [](const progression_step& s) { return s.after_polls.has_value(); });
+}
+
 import_job poll(import_job& job, api::epoch_millis now) {
     advance_job(job, now, true);
     ++job.progress.polls;

@@ -35,6 +35,13 @@ bool advance(datastore& d, api::epoch_millis now);
 // polled (which writes): every step is reached, or the next one waits for polls.
 bool settled(const std::vector<progression_step>& steps, const progress_state& p);
 
+// Whether every step is reached: nothing about the resource changes until it is written.
+bool finished(const std::vector<progression_step>& steps, const progress_state& p);
+
+// Whether a step not reached yet waits for polls, so that a poll now must be counted (written).
+// A poll of anything else answers what advance() gives, and changes nothing later answers say.
+bool awaits_polls(const std::vector<progression_step>& steps, const progress_state& p);
+
 // The answer to one Get of the resource: every step due at this poll is applied (time steps,
 // and poll steps whose count the earlier polls reached), then the poll is counted and its time
 // kept. Returns the resource as answered, which is also its new stored state.

@@ -3,20 +3,24 @@
 // Verbs per resource, each taking the caller's scope (account and region): a resource of
 // another account, or of another region, is not found. A datastore loaded from fixtures
 // without a region is seen from every region.
-// Thread safety: a store is safe to use from any number of threads; every call takes one
-// internal mutex, because a single SQLite connection (and its prepared statements) must
-// not be used by two threads at once. Each call is atomic: a poll's read-advance-write of a
-// progression, or a create's idempotency and quota checks, cannot interleave with another call.
+// Thread safety: a store is safe to use from any number of threads. Reads run on reader
+// connections of their own, one per reading thread at a time, each in a read transaction on
+// the last committed state (SQLite's WAL), so a read never waits for a write, however long.
+// Writes run one at a time on the one writer connection; each call is atomic: a poll's
+// read-advance-write of a progression, or a create's idempotency and quota checks, cannot
+// interleave with another write. A poll is a write only when a step not reached yet waits for
+// polls (it must be counted); any other poll is a read.
+// Storage: with a --db path the database is that file; without one ("in memory") it is a file
+// in a private scratch directory under $TMPDIR (else /tmp), removed when the store closes, so
+// the OS page cache, not the heap, holds a big store.
 // Ownership: the store owns its connections and every prepared statement; none escape.
 // Failures: every SQLite failure is returned as InternalServerException carrying SQLite's
 // own message; it is never reported as "not found".
 // Baseline: mark_baseline() records "the start-up state"; reset_to_baseline() returns to
 // it. Both are page-level copies of the whole database (SQLite's backup API, so no table can
-// be forgotten) into and out of a private in-memory database. The mark is taken at start-up,
-// before the server listens, so no client's request ever waits for it; it costs the store's
-// size in memory once more. An in-memory store is reset by building the restored database
-// beside the serving one and swapping it in, so other calls wait only for the swap; a file
-// is restored in place, under the lock.
+// be forgotten) into and out of a file in the scratch directory. The mark is taken at start-up,
+// before the server listens, so no client's request ever waits for it. A reset copies the
+// marked state back in place as one write: readers read the state before it until it commits.
 #pragma once
 
 #include <cstdint>
@@ -207,9 +211,11 @@ public:
     // whole): every add_* writes at once, inside one transaction that commit() ends; the
     // loader's destruction without a successful commit() rolls all of it back. `merge` and
     // `replace` as for load (replace empties every table when the loader is made).
-    // Thread rule: the loader holds the store's lock from begin_load until it is destroyed, so
-    // other threads' calls wait; the thread that holds it must make no other store call
-    // meanwhile (it would deadlock): it asks datastore_namespace of the loader instead.
+    // Thread rule: the loader holds the writer from begin_load until it is destroyed, so other
+    // threads' writes wait while reads go on, seeing the state before the load until it
+    // commits; the generation moves on when the loader is destroyed. The thread that holds it
+    // must make no other writing store call meanwhile (it would deadlock): it asks
+    // datastore_namespace of the loader, which sees the rows written so far.
     // REQUIRES (at commit): every job's datastore was added or (merge) is stored; the caller
     // checks, as apply_fixtures does.
     class loader {
@@ -252,7 +258,6 @@ public:
 
 private:
     struct impl;
-    struct image_set_access;
     template <class Change>
     api::status retag(const scope& who, std::string_view datastore_id, std::string_view image_set_id, Change&& change);
     explicit store(std::unique_ptr<impl> state);

@@ -5,10 +5,14 @@
 #   tests/bench/run.sh --rounds 5 --duration 10
 #   tests/bench/run.sh --data /tmp/hil-bench-data     # keep and reuse the generated files
 #   tests/bench/run.sh --hot                          # the hot reads, each against nginx serving one cached file
+#   tests/bench/run.sh --load [--data DIR] [--repeats N]        # start-up and bulk load (load_bench.py)
+#   tests/bench/run.sh --contention [--data DIR] [--repeats N]  # reads during long writes (contention_bench.py)
 # Needs wrk, nginx and taskset (Debian: wrk nginx util-linux) and 2 or more CPUs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-for tool in wrk nginx taskset python3; do
+tools=(wrk nginx taskset python3)
+[[ ${1:-} != --load && ${1:-} != --contention ]] || tools=(python3)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is missing (apt-get install wrk nginx)" >&2; exit 1; }
 done
 if [[ $(nproc) -lt 2 ]]; then echo "run.sh: needs 2 CPUs (server on one, wrk on the other)" >&2; exit 1; fi
@@ -25,4 +29,14 @@ if [[ ${1:-} == --hot ]]; then
   shift
   exec python3 tests/bench/hot_reads.py --binary "$build_dir/healthimaging-local" --command "tests/bench/run.sh --hot $*" "$@"
 fi
+# --load: start-up, the first writes after a big load, and the same load through POST /_emulator/fixtures
+# (tests/bench/load_bench.py -> results/load.{md,json}); --contention: reads while a long write runs or
+# another process holds the --db file's write lock (tests/bench/contention_bench.py ->
+# results/contention.{md,json}). Neither needs wrk or nginx.
+case ${1:-} in
+  --load|--contention)
+    mode=${1#--}; shift
+    exec python3 "tests/bench/${mode}_bench.py" --binary "$build_dir/healthimaging-local" \
+      --command "tests/bench/run.sh --$mode $*" "$@" ;;
+esac
 exec python3 tests/bench/bench.py --binary "$build_dir/healthimaging-local" --command "tests/bench/run.sh $*" "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fast, bounded versions of the reliability tests, for CI:
-#   robustness suite (ctest), 1,000-connection load, SIGTERM under load, a short soak,
+#   robustness suites (ctest: robustness, robustness_contention), 1,000-connection load,
+#   SIGTERM under load, a short soak,
 #   kill -9 durability (start-up loads, then POST /_emulator/fixtures at run time), SQLite
 #   failures (corrupt file, disk full, read-only file, locked database), then every fuzz
 #   target (FUZZ_SECONDS each, default 60).
@@ -17,7 +18,7 @@ bin=$root/$build_dir/healthimaging-local
 here=$root/tests/robustness
 status=0
 run() { echo "== $*"; "$@" || status=1; }
-[[ ${SKIP_SUITE:-0} == 1 ]] || run ctest --test-dir "$build_dir" -R '^robustness$' --output-on-failure
+[[ ${SKIP_SUITE:-0} == 1 ]] || run ctest --test-dir "$build_dir" -R '^robustness(_contention)?$' --output-on-failure
 run python3 "$here/load.py" "$bin" load --connections 1000 --seconds 15
 run python3 "$here/load.py" "$bin" shutdown --connections 200
 run python3 "$here/load.py" "$bin" soak --connections 200 --seconds 30

@@ -626,6 +626,7 @@ TEST_CASE("GetImageFrame: every frame is a codestream that decodes to the metada
         REQUIRE_FALSE(frames.empty());
         for (const auto& f : frames) {
             check_frame(w, ds, id, f);
+            check_frame(w, ds, id, f);  // again, from the answer cache: the same bytes and content type
             syntaxes.insert(f.stored_syntax);
             ++checked;
         }
