@@ -438,56 +438,81 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
 
 namespace {
 
-// The jobs of a load, by (datastore, job id), with the place each was first declared at:
-// what finds a duplicate among a million streamed jobs exactly, in about 40 bytes a job
-// (the ids in one arena, datastores interned, an open-addressing table of indexes).
-class job_index {
+// The jobs of a load as 64-bit fingerprints of (datastore, job id): 8 to 16 bytes a job,
+// where an exact index of the ids took about 80 MB for a million (the load's peak RSS). A
+// fingerprint seen again only makes a suspect, which the session checks exactly against the
+// jobs the load has staged (store::loader::first_staged); a false suspect costs one scan of
+// them, and comes about once in 10^7 loads of a million jobs.
+class job_fingerprints {
 public:
-    struct first_place {
-        std::uint32_t document;
-        std::uint64_t index;
-    };
-    // The first place of the same job, or nothing (and this one is recorded).
-    std::optional<first_place> add(std::uint32_t datastore, std::string_view job_id, first_place at) {
-        if (2 * (entries_.size() + 1) > slots_.size()) grow();
-        const std::uint64_t h = hash(datastore, job_id);
-        for (std::size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-            const std::uint32_t slot = slots_[i];
-            if (slot == k_empty) {
-                slots_[i] = static_cast<std::uint32_t>(entries_.size());
-                entries_.push_back({arena_.size(), static_cast<std::uint32_t>(job_id.size()), datastore, at});
-                arena_.append(job_id);
-                return std::nullopt;
+    // Records `fp`; true when it was recorded before.
+    bool seen_before(std::uint64_t fp) {
+        if (fp == 0) fp = 1;  // 0 marks an empty slot
+        if (4 * (count_ + 1) > 3 * slots_.size()) grow();
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = fp & mask;; i = (i + 1) & mask) {
+            if (slots_[i] == 0) {
+                slots_[i] = fp;
+                ++count_;
+                return false;
             }
-            const entry& e = entries_[slot];
-            if (e.datastore == datastore && std::string_view(arena_).substr(e.offset, e.length) == job_id) return e.at;
+            if (slots_[i] == fp) return true;
         }
     }
 
-private:
-    struct entry {
-        std::size_t offset;
-        std::uint32_t length;
-        std::uint32_t datastore;
-        first_place at;
-    };
-    static constexpr std::uint32_t k_empty = 0xFFFFFFFFu;
-    static std::uint64_t hash(std::uint32_t datastore, std::string_view job_id) {
-        return std::hash<std::string_view>{}(job_id) ^ (datastore * 0x9e3779b97f4a7c15ULL);
+    static std::uint64_t of(std::uint32_t datastore, std::string_view job_id) {
+        // splitmix64's finaliser, so that the low bits the table indexes by are mixed too.
+        std::uint64_t x = std::hash<std::string_view>{}(job_id) ^ (datastore * 0x9e3779b97f4a7c15ULL);
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+        return x ^ (x >> 31);
     }
+
+private:
     void grow() {
-        std::vector<std::uint32_t> bigger(std::max<std::size_t>(1024, slots_.size() * 2), k_empty);
-        for (std::uint32_t n = 0; n < entries_.size(); ++n) {
-            const entry& e = entries_[n];
-            std::size_t i = hash(e.datastore, std::string_view(arena_).substr(e.offset, e.length)) & (bigger.size() - 1);
-            while (bigger[i] != k_empty) i = (i + 1) & (bigger.size() - 1);
-            bigger[i] = n;
+        std::vector<std::uint64_t> bigger(std::max<std::size_t>(1024, slots_.size() * 2), 0);
+        const std::size_t mask = bigger.size() - 1;
+        for (const std::uint64_t fp : slots_) {
+            if (fp == 0) continue;
+            std::size_t i = fp & mask;
+            while (bigger[i] != 0) i = (i + 1) & mask;
+            bigger[i] = fp;
         }
         slots_ = std::move(bigger);
     }
-    std::string arena_;
-    std::vector<entry> entries_;
-    std::vector<std::uint32_t> slots_;
+    std::vector<std::uint64_t> slots_;
+    std::size_t count_ = 0;
+};
+
+// Where each staged job came from: runs of consecutive jobs of one document, by arrival
+// number (1 for the load's first job, as store::loader counts them).
+class arrival_places {
+public:
+    struct place {
+        std::uint32_t document;
+        std::uint64_t index;
+    };
+    void add(std::uint64_t arrival, std::uint32_t document, std::uint64_t index) {
+        if (runs_.empty() || runs_.back().document != document ||
+            runs_.back().first_index + (arrival - runs_.back().first_arrival) != index) {
+            runs_.push_back({arrival, document, index});
+        }
+    }
+    // REQUIRES: `arrival` was added.
+    place of(std::uint64_t arrival) const {
+        auto it = std::upper_bound(runs_.begin(), runs_.end(), arrival,
+                                   [](std::uint64_t a, const run& r) { return a < r.first_arrival; });
+        --it;
+        return {it->document, it->first_index + (arrival - it->first_arrival)};
+    }
+
+private:
+    struct run {
+        std::uint64_t first_arrival;
+        std::uint32_t document;
+        std::uint64_t first_index;
+    };
+    std::vector<run> runs_;
 };
 
 // One load of fixture documents: jobs go into the store as they are read, everything that
@@ -502,11 +527,22 @@ public:
     void add_job(std::uint32_t document, import_job&& j, std::size_t index) {
         if (problem_ || failure_) return;  // the load fails anyway: nothing more to write
         const std::uint32_t ds = datastore_number(j.datastore_id, document, index);
-        if (const auto first = jobs_.add(ds, j.job_id, {document, index})) {
-            problem_ = job_problem{document, index, duplicate_of(j, *first)};
+        if (jobs_.seen_before(job_fingerprints::of(ds, j.job_id))) {
+            auto first = rows_.first_staged(j.datastore_id, j.job_id);
+            if (!first) {
+                failure_ = first.err();
+                return;
+            }
+            if (first.value()) {
+                problem_ = job_problem{document, index, duplicate_of(j, places_.of(*first.value()))};
+                return;
+            }
+        }
+        if (auto s = rows_.add_job(j); !s) {
+            failure_ = s.err();
             return;
         }
-        if (auto s = rows_.add_job(j); !s) failure_ = s.err();
+        places_.add(++arrivals_, document, index);
     }
 
     // The checks that need every document, then the rest of the rows, the commit, and the
@@ -536,7 +572,7 @@ private:
         last_ = it->second;
         return it->second;
     }
-    std::string duplicate_of(const import_job& j, job_index::first_place first) const {
+    std::string duplicate_of(const import_job& j, arrival_places::place first) const {
         return "job " + j.job_id + " of datastore " + j.datastore_id + " is already declared at " + sources[first.document] +
                " /jobs/" + std::to_string(first.index);
     }
@@ -544,7 +580,9 @@ private:
     const fixture_target& target_;
     load_mode mode_;
     store::loader& rows_;
-    job_index jobs_;
+    job_fingerprints jobs_;
+    arrival_places places_;
+    std::uint64_t arrivals_ = 0;  // jobs staged so far
     std::vector<referenced_datastore> datastores_;
     std::unordered_map<std::string, std::uint32_t> numbers_;
     std::size_t last_ = static_cast<std::size_t>(-1);
@@ -647,6 +685,7 @@ api::status fixture_session::finish(std::vector<fixture_document>& documents) {
     }
     if (auto s = rows_.commit(); !s) return s;
     jobs_ = {};
+    places_ = {};
     numbers_ = {};
     release_free_memory();
     if (mode_ == load_mode::replace) {

@@ -226,6 +226,10 @@ public:
         api::status add_datastore(const datastore& d);
         api::status add_job(const import_job& j);
         api::status add_import_rule(const import_rule& r);
+        // The arrival number (1 for this loader's first add_job, and so on) of the first job
+        // added with this key, or nothing. A scan of every job added so far: for checking a
+        // suspected duplicate, not for each job.
+        api::result<std::optional<std::uint64_t>> first_staged(std::string_view datastore_id, std::string_view job_id);
         // As store::datastore_namespace, seeing the rows this load wrote so far.
         api::result<std::optional<scope>> datastore_namespace(std::string_view datastore_id);
         // Ends the transaction. Error: InternalServerException, and nothing of the load stays.

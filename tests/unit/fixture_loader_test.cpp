@@ -676,3 +676,28 @@ TEST_CASE("a streamed load reports errors where a whole document's check does, a
     CHECK(load_file(doc(with(datastore_json(k_ds_a), "ACTIVE", "NOPE"), with(jobs, "\"" + nth_job_id(5) + "\"", "\"BAD\"")))
               .find("/datastores/0") != std::string::npos);
 }
+
+TEST_CASE("a streamed duplicate in a later file names the file and place of the first copy") {
+    // Duplicates are suspected by fingerprint and confirmed against the staged jobs, whose
+    // arrival numbers are mapped back to a file and an index across documents.
+    hil::test::temp_path dir("hil-fixtures-stream-dup");
+    std::filesystem::create_directories(dir.path());
+    const auto one = dir.path() / "a.json";
+    const auto two = dir.path() / "b.json";
+    hil::test::write_file(one, doc(datastore_json(k_ds_a), many_jobs(100, k_ds_a)));
+    std::string later;
+    for (int i = 0; i < 10; ++i) later += job_json("x" + std::to_string(i), k_ds_a) + ",";
+    hil::test::write_file(two, doc("", later + job_json(nth_job_id(42), k_ds_a)));
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    hil::store::access_book access;
+    const auto r = hil::store::load_fixture_paths({dir.str()}, {*s, faults, access}, hil::store::load_mode::merge, 0);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().message() == "fixture " + two.string() + ": /jobs/10/jobId: job j42 of datastore " + k_ds_a +
+                                   " is already declared at " + one.string() + " /jobs/42");
+    CHECK(counts(*s).jobs == 0);
+    // The same job id in another datastore is no duplicate.
+    hil::test::write_file(two, doc(datastore_json(k_ds_b), later + job_json(nth_job_id(42), k_ds_b)));
+    REQUIRE(hil::store::load_fixture_paths({dir.str()}, {*s, faults, access}, hil::store::load_mode::merge, 0));
+    CHECK(counts(*s).jobs == 111);
+}
