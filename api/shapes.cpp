@@ -23,11 +23,71 @@ bool matches_metadata_file_path(std::string_view s) {
            std::all_of(s.begin(), s.end(), [](char c) { return c >= ' ' && c <= '~'; });
 }
 
+bool is_ascii(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Java's `.` over ASCII: every character but the line terminators \n and \r.
+bool is_java_dot_ascii(char c) { return c != '\n' && c != '\r'; }
+// [A-Za-z0-9._/#-]+
+bool matches_name(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == '/' || c == '#' || c == '-';
+    });
+}
+// [\w -:`]+ with Java's ASCII \w: [a-zA-Z0-9_], the range ' ' to ':', and '`'.
+bool matches_message(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '_' || (c >= ' ' && c <= ':') || c == '`';
+    });
+}
+
+// The patterns below admit non-ASCII characters through `.` or [^:]; their fast paths judge
+// ASCII values alone and give any other value to the regex, which knows Java's non-ASCII
+// line terminators.
+const pattern k_role_arn{"arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+"};
+const pattern k_s3_uri{"s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?"};
+
+bool matches_role_arn(std::string_view s) {
+    if (!is_ascii(s)) return k_role_arn.matches(s);
+    constexpr std::string_view prefix = "arn:aws", iam = ":iam::", role = ":role/";
+    if (!s.starts_with(prefix)) return false;
+    s.remove_prefix(prefix.size());
+    if (s.starts_with('-')) {  // (-[^:]+)?: up to the next ':', one character at least
+        const auto colon = s.find(':');
+        if (colon == std::string_view::npos || colon < 2) return false;
+        s.remove_prefix(colon);
+    }
+    if (!s.starts_with(iam)) return false;
+    s.remove_prefix(iam.size());
+    if (s.size() < 12 || !std::all_of(s.begin(), s.begin() + 12, is_digit)) return false;
+    s.remove_prefix(12);
+    if (!s.starts_with(role)) return false;
+    s.remove_prefix(role.size());
+    return !s.empty() && std::all_of(s.begin(), s.end(), is_java_dot_ascii);
+}
+
+bool matches_s3_uri(std::string_view s) {
+    if (!is_ascii(s)) return k_s3_uri.matches(s);
+    constexpr std::string_view scheme = "s3://";
+    if (!s.starts_with(scheme)) return false;
+    s.remove_prefix(scheme.size());
+    // The bucket's characters exclude '/', so the bucket ends at the first one.
+    const auto slash = s.find('/');
+    const std::string_view bucket = s.substr(0, slash);
+    if (bucket.size() < 3 || bucket.size() > 63) return false;
+    if (!is_lower_alnum(bucket.front()) || !is_lower_alnum(bucket.back())) return false;
+    if (!std::all_of(bucket.begin(), bucket.end(), [](char c) { return is_lower_alnum(c) || c == '.' || c == '-'; })) {
+        return false;
+    }
+    if (slash == std::string_view::npos) return true;
+    const std::string_view path = s.substr(slash + 1);
+    return std::all_of(path.begin(), path.end(), is_java_dot_ascii);
+}
+
 const pattern k_datastore_id{"[0-9a-z]{32}"};
 const pattern k_job_id{"[0-9a-z]+"};
 const pattern k_name{"[A-Za-z0-9._/#-]+"};
-const pattern k_role_arn{"arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+"};
-const pattern k_s3_uri{"s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?"};
 const pattern k_message{"[\\w -:`]+"};
 const pattern k_client_token{"[A-Za-z0-9._-]+"};
 const pattern k_digits{"\\d+"};
@@ -56,7 +116,8 @@ constexpr std::array<std::string_view, 3> k_sort_fields{"updatedAt", "createdAt"
 
 const shape dicom_uid_shape{.name = "DICOMStudyInstanceUID", .min_length = 0, .max_length = 512, .regex = &k_dicom_uid};
 const shape metadata_file_path_shape{.name = "MetadataFilePath", .min_length = 1, .max_length = 1024,
-                                     .regex = &k_metadata_file_path, .fast_match = matches_metadata_file_path};
+                                     .regex = &k_metadata_file_path, .fast_match = matches_metadata_file_path,
+                                     .pattern_at_any_length = true};
 const std::array<shape_member, 3> k_mapping_members{{
     {"studyInstanceUID", &dicom_uid_shape, true},
     {"seriesInstanceUID", &dicom_uid_shape, false},
@@ -152,19 +213,27 @@ const std::array<shape_member, 2> k_copy_information_members{{
 
 }  // namespace
 
-const shape datastore_id_shape{.name = "DatastoreId", .regex = &k_datastore_id, .fast_match = matches_datastore_id};
-const shape image_set_id_shape{.name = "ImageSetId", .regex = &k_datastore_id, .fast_match = matches_datastore_id};
-const shape image_frame_id_shape{.name = "ImageFrameId", .regex = &k_datastore_id, .fast_match = matches_datastore_id};
+const shape datastore_id_shape{.name = "DatastoreId", .regex = &k_datastore_id, .fast_match = matches_datastore_id,
+                                .pattern_at_any_length = true};
+const shape image_set_id_shape{.name = "ImageSetId", .regex = &k_datastore_id, .fast_match = matches_datastore_id,
+                                .pattern_at_any_length = true};
+const shape image_frame_id_shape{.name = "ImageFrameId", .regex = &k_datastore_id, .fast_match = matches_datastore_id,
+                                .pattern_at_any_length = true};
 const shape image_set_version_id_shape{.name = "ImageSetExternalVersionId", .regex = &k_version_id,
-                                       .fast_match = matches_version_id};
+                                       .fast_match = matches_version_id, .pattern_at_any_length = true};
 const shape boolean_shape{.name = "Boolean", .kind = shape_kind::boolean};
 const shape job_id_shape{.name = "JobId", .min_length = 1, .max_length = 32, .regex = &k_job_id,
-                         .fast_match = matches_job_id};
-const shape job_name_shape{.name = "JobName", .min_length = 1, .max_length = 64, .regex = &k_name};
-const shape datastore_name_shape{.name = "DatastoreName", .min_length = 1, .max_length = 256, .regex = &k_name};
-const shape role_arn_shape{.name = "RoleArn", .min_length = 20, .max_length = 2048, .regex = &k_role_arn};
-const shape s3_uri_shape{.name = "S3Uri", .min_length = 1, .max_length = 1024, .regex = &k_s3_uri};
-const shape message_shape{.name = "Message", .min_length = 1, .max_length = 2048, .regex = &k_message};
+                         .fast_match = matches_job_id, .pattern_at_any_length = true};
+const shape job_name_shape{.name = "JobName", .min_length = 1, .max_length = 64, .regex = &k_name,
+                           .fast_match = matches_name};
+const shape datastore_name_shape{.name = "DatastoreName", .min_length = 1, .max_length = 256, .regex = &k_name,
+                                 .fast_match = matches_name};
+const shape role_arn_shape{.name = "RoleArn", .min_length = 20, .max_length = 2048, .regex = &k_role_arn,
+                           .fast_match = matches_role_arn};
+const shape s3_uri_shape{.name = "S3Uri", .min_length = 1, .max_length = 1024, .regex = &k_s3_uri,
+                         .fast_match = matches_s3_uri};
+const shape message_shape{.name = "Message", .min_length = 1, .max_length = 2048, .regex = &k_message,
+                          .fast_match = matches_message};
 const shape client_token_shape{.name = "ClientToken", .min_length = 1, .max_length = 64, .regex = &k_client_token};
 const shape aws_account_id_shape{.name = "AwsAccountId", .min_length = 12, .max_length = 12, .regex = &k_digits};
 const shape next_token_shape{.name = "NextToken", .min_length = 1, .max_length = 8192, .regex = &k_next_token};
@@ -262,7 +331,7 @@ std::vector<std::string> violations(const shape& shape, std::string_view value) 
     // A shape without a maximum (Arn, LambdaArn) still gets no regex run over a huge value: no
     // value it admits comes near 64 KB.
     constexpr std::size_t k_unbounded_limit = 65'536;
-    const bool bounded = shape.fast_match || (shape.max_length ? length <= *shape.max_length : length <= k_unbounded_limit);
+    const bool bounded = shape.pattern_at_any_length || (shape.max_length ? length <= *shape.max_length : length <= k_unbounded_limit);
     if (shape.regex && ((!bounded && !shape.max_length) || (bounded && !matches_pattern(shape, value)))) {
         out.push_back("Member must satisfy regular expression pattern: " + std::string(shape.regex->documented()));
     }

@@ -44,6 +44,9 @@ struct shape {
     std::optional<std::uint64_t> max_length{};
     const pattern* regex = nullptr;                   // strings
     bool (*fast_match)(std::string_view) = nullptr;   // strings: the same check as `regex`, without it
+    // strings: the pattern is judged however long the value is (a fast path's cost is linear),
+    // so a value over max_length is refused by the pattern too; otherwise the length alone refuses it.
+    bool pattern_at_any_length = false;
     std::span<const std::string_view> values{};       // enumerations
     std::optional<std::int64_t> min_value{};          // integers
     std::optional<std::int64_t> max_value{};

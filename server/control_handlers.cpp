@@ -113,17 +113,26 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
     } else if (mode_text != "merge") {
         return api::error::validation("mode must be merge or replace, not '" + api::display_value(mode_text) + "'");
     }
-    auto doc = store::parse_fixture(req.body(), "(request body)", p.clock.now());
-    if (!doc) return doc.err();
-    const auto& d = doc.value();
-    if (!d.imports.empty()) {
-        return api::error::validation(d.imports.front().place +
-                                      ": \"imports\" run at start-up only; at run time, call StartDICOMImportJob");
+    std::size_t loaded_datastores = 0, loaded_jobs = 0, loaded_rules = 0, loaded_faults = 0, loaded_credentials = 0,
+                loaded_policies = 0;
+    const store::fixture_check count = [&](std::vector<store::fixture_document>& docs) -> api::status {
+        const auto& d = docs.front();
+        if (!d.imports.empty()) {
+            return api::error::validation(d.imports.front().place +
+                                          ": \"imports\" run at start-up only; at run time, call StartDICOMImportJob");
+        }
+        loaded_datastores = d.datastores.size();
+        loaded_jobs = d.streamed_jobs;
+        loaded_rules = d.import_rules.size();
+        loaded_faults = d.faults.size();
+        loaded_credentials = d.credentials.size();
+        loaded_policies = d.policies.size();
+        return api::ok_status();
+    };
+    if (auto s = store::load_fixture_text(req.body(), "(request body)", {p.data, p.faults, p.access}, mode, p.clock.now(), count);
+        !s) {
+        return s.err();
     }
-    const auto loaded_datastores = d.datastores.size(), loaded_jobs = d.jobs.size(),
-               loaded_rules = d.import_rules.size(), loaded_faults = d.faults.size(),
-               loaded_credentials = d.credentials.size(), loaded_policies = d.policies.size();
-    if (auto s = store::apply_fixtures({std::move(doc).value()}, {p.data, p.faults, p.access}, mode); !s) return s.err();
     rapidjson::StringBuffer buffer;
     json_writer w(buffer);
     w.StartObject();

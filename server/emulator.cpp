@@ -73,27 +73,31 @@ api::result<std::unique_ptr<emulator>> emulator::create(const config& cfg, const
         !failed) {
         return failed.err();
     }
-    std::vector<store::fixture_document> docs;
+    std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value(), std::move(folder), imports_how));
+    // Seen once every document is read, before the cross-document checks: a fixture's syntax
+    // and values are refused first, then imports without a folder, then duplicates.
+    std::vector<store::seeded_import> imports;
+    const store::fixture_check take_imports = [&](std::vector<store::fixture_document>& docs) -> api::status {
+        for (auto& d : docs) {
+            for (auto& i : d.imports) imports.push_back(std::move(i));
+        }
+        if (!imports.empty() && cfg.s3_dir.empty() && imports_how == seeding::run_imports) {
+            return api::error::validation(imports.front().place + ": \"imports\" read files, so they need --s3-dir");
+        }
+        return api::ok_status();
+    };
+    const store::fixture_target into{*e->store_, e->faults_, e->access_};
     if (!cfg.fixture_paths.empty()) {
-        for (const auto& path : cfg.fixture_paths) {
-            auto read = store::read_fixture_path(path, clock.now());
-            if (!read) return read.err();
-            for (auto& d : read.value()) docs.push_back(std::move(d));
+        if (auto s = store::load_fixture_paths(cfg.fixture_paths, into, store::load_mode::merge, clock.now(), take_imports); !s) {
+            return s.err();
         }
     } else if (!cfg.empty) {
-        auto sample = store::parse_fixture(builtin_sample_fixtures(), "(built-in sample)", clock.now());
-        if (!sample) return sample.err();
-        docs.push_back(std::move(sample).value());
+        if (auto s = store::load_fixture_text(builtin_sample_fixtures(), "(built-in sample)", into, store::load_mode::merge,
+                                              clock.now(), take_imports);
+            !s) {
+            return s.err();
+        }
     }
-    std::vector<store::seeded_import> imports;
-    for (auto& d : docs) {
-        for (auto& i : d.imports) imports.push_back(std::move(i));
-    }
-    if (!imports.empty() && cfg.s3_dir.empty() && imports_how == seeding::run_imports) {
-        return api::error::validation(imports.front().place + ": \"imports\" read files, so they need --s3-dir");
-    }
-    std::unique_ptr<emulator> e(new emulator(cfg, clock, log, std::move(data).value(), std::move(folder), imports_how));
-    if (auto s = store::apply_fixtures(std::move(docs), {*e->store_, e->faults_, e->access_}); !s) return s.err();
     if (auto s = e->run_seeded_imports(std::move(imports), clock, imports_how); !s) return s.err();
     // What POST /_emulator/reset returns to.
     if (auto s = e->store_->mark_baseline(clock.now()); !s) return s.err();

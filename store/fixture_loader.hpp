@@ -14,6 +14,8 @@
 // Thread safety: the functions are reentrant; apply_fixtures relies on the store's own locking.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +42,7 @@ struct fixture_document : dataset {
     std::vector<fault_rule> faults;
     std::vector<credential> credentials;
     std::vector<access_policy> policies;
+    std::uint64_t streamed_jobs = 0;  // jobs that went straight into the store (`jobs` then stays empty)
 };
 
 // What fixtures load into.
@@ -76,6 +79,21 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
 // Takes the documents by value so their jobs move into the store's load instead of being copied.
 api::status apply_fixtures(std::vector<fixture_document> documents, const fixture_target& into,
                            load_mode mode = load_mode::merge);
+
+// Streaming loads: each file is read in chunks and each job goes into the store as it is read,
+// so a fixture of a million jobs is never held whole, in text or as rows. The outcome, and
+// every message, is that of read_fixture_path (or parse_fixture) followed by apply_fixtures:
+// documents are streamed in order, then `check` (when given) sees them all (datastores,
+// rules, imports...; no jobs, their number in streamed_jobs) and may refuse the load, then the
+// cross-document checks run and the whole load commits, or none of it stays.
+// The store's writer is held for the load's whole length (store::begin_load): other writes
+// wait; reads see the state before the load until it commits.
+using fixture_check = std::function<api::status(std::vector<fixture_document>&)>;
+api::status load_fixture_paths(const std::vector<std::string>& paths, const fixture_target& into, load_mode mode,
+                               api::epoch_millis now, const fixture_check& check = {});
+// One document already in memory (a request body), streamed from there.
+api::status load_fixture_text(std::string_view json, std::string_view source, const fixture_target& into, load_mode mode,
+                              api::epoch_millis now, const fixture_check& check = {});
 
 // A fixture document holding exactly these rows and rules (with progress and fired counts),
 // which apply_fixtures(..., replace) turns back into the same state.

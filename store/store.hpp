@@ -206,6 +206,43 @@ public:
     // inserts or replaces by id (import rules are appended); `replace` first removes
     // everything. REQUIRES: every job's datastore is in `data` or (merge) already stored.
     api::status load(const dataset& data, load_mode mode = load_mode::merge);
+
+    // A load whose rows come as they are read (a fixture of a million jobs need not be held
+    // whole): every add_* writes at once, inside one transaction that commit() ends; the
+    // loader's destruction without a successful commit() rolls all of it back. `merge` and
+    // `replace` as for load (replace empties every table when the loader is made).
+    // Thread rule: the loader holds the writer from begin_load until it is destroyed, so other
+    // threads' writes wait while reads go on, seeing the state before the load until it
+    // commits; the generation moves on when the loader is destroyed. The thread that holds it
+    // must make no other writing store call meanwhile (it would deadlock): it asks
+    // datastore_namespace of the loader, which sees the rows written so far.
+    // REQUIRES (at commit): every job's datastore was added or (merge) is stored; the caller
+    // checks, as apply_fixtures does.
+    class loader {
+    public:
+        ~loader();
+        loader(const loader&) = delete;
+        loader& operator=(const loader&) = delete;
+        api::status add_datastore(const datastore& d);
+        api::status add_job(const import_job& j);
+        api::status add_import_rule(const import_rule& r);
+        // The arrival number (1 for this loader's first add_job, and so on) of the first job
+        // added with this key, or nothing. A scan of every job added so far: for checking a
+        // suspected duplicate, not for each job.
+        api::result<std::optional<std::uint64_t>> first_staged(std::string_view datastore_id, std::string_view job_id);
+        // As store::datastore_namespace, seeing the rows this load wrote so far.
+        api::result<std::optional<scope>> datastore_namespace(std::string_view datastore_id);
+        // Ends the transaction. Error: InternalServerException, and nothing of the load stays.
+        api::status commit();
+
+    private:
+        friend class store;
+        struct state;
+        explicit loader(std::unique_ptr<state> s);
+        std::unique_ptr<state> state_;
+    };
+    // Error: InternalServerException when the transaction cannot begin (or replace's clearing fails).
+    api::result<std::unique_ptr<loader>> begin_load(load_mode mode);
     // Everything stored (of the namespaces `only` names: their datastores and jobs, and every
     // import rule only when it names none), with time-based progression steps due at `now` applied.
     api::result<dataset> contents(api::epoch_millis now, const namespace_filter& only = {});

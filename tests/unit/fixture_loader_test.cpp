@@ -601,3 +601,103 @@ TEST_CASE("imports[] are read with their defaults and refused with the place and
     CHECK(failure(R"({"imports": [{"datastoreId": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "inputS3Uri": "s3://input/",
         "outputS3Uri": "s3://output/", "clientToken": "x"}]})").find("/imports/0/clientToken: unknown member") != std::string::npos);
 }
+
+namespace {
+
+// A job id of the lowercase alphanumerics JobId allows, unique per n.
+std::string nth_job_id(std::size_t n) { return "j" + std::to_string(n); }
+
+std::string many_jobs(std::size_t count, const std::string& datastore_id) {
+    std::string jobs;
+    for (std::size_t i = 0; i < count; ++i) jobs += (i ? "," : "") + job_json(nth_job_id(i), datastore_id);
+    return jobs;
+}
+
+}  // namespace
+
+TEST_CASE("load_fixture_paths streams a file of many chunks, jobs before their datastores, into the store") {
+    hil::test::temp_path dir("hil-fixtures-stream");
+    std::filesystem::create_directories(dir.path());
+    const auto file = dir.path() / "big.json";
+    // "jobs" before "datastores": a job's datastore is checked once every document is read.
+    const std::string text = R"({"jobs": [)" + many_jobs(5000, k_ds_a) + R"(], "datastores": [)" + datastore_json(k_ds_a) + "]}";
+    REQUIRE(text.size() > 4 * 65536);  // more than one read of the file
+    hil::test::write_file(file, text);
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    hil::store::access_book access;
+    std::uint64_t streamed = 0;
+    const auto loaded = hil::store::load_fixture_paths({file.string()}, {*s, faults, access}, hil::store::load_mode::merge, 0,
+                                                       [&](std::vector<hil::store::fixture_document>& docs) {
+                                                           streamed = docs.at(0).streamed_jobs;
+                                                           CHECK(docs.at(0).jobs.empty());
+                                                           return hil::api::ok_status();
+                                                       });
+    REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.err().message()));
+    CHECK(streamed == 5000);
+    CHECK(counts(*s).jobs == 5000);
+    CHECK(s->find_import_job({}, k_ds_a, nth_job_id(4999)).ok());
+}
+
+TEST_CASE("a streamed load reports errors where a whole document's check does, and leaves nothing behind") {
+    hil::test::temp_path dir("hil-fixtures-stream-errors");
+    std::filesystem::create_directories(dir.path());
+    const auto file = dir.path() / "bad.json";
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    hil::store::access_book access;
+    REQUIRE(hil::store::load_fixture_text(doc(datastore_json(k_ds_b), job_json("keep1", k_ds_b)), "base", {*s, faults, access},
+                                          hil::store::load_mode::merge, 0));
+    const auto before = counts(*s);
+    const auto load_file = [&](const std::string& text) {
+        hil::test::write_file(file, text);
+        const auto r = hil::store::load_fixture_paths({file.string()}, {*s, faults, access}, hil::store::load_mode::merge, 0);
+        REQUIRE_FALSE(r.ok());
+        const std::string message = r.err().message();
+        if (const auto parsed = parse_fixture(text, file.string()); !parsed.ok()) {
+            CHECK(message == parsed.err().message());  // as the whole document's check words it
+        }
+        CHECK(counts(*s).jobs == before.jobs);
+        CHECK(counts(*s).datastores == before.datastores);
+        return message;
+    };
+    const std::string jobs = many_jobs(3000, k_ds_a);
+    // Malformed JSON far into the file: line and column as for the whole text.
+    CHECK(load_file(doc(datastore_json(k_ds_a), jobs + ",\n  {\"jobId\": }")).find(": line ") != std::string::npos);
+    // A bad value in the 2,001st job, a duplicate, a job of an undeclared datastore.
+    CHECK(load_file(doc(datastore_json(k_ds_a), with(jobs, "\"" + nth_job_id(2000) + "\"", "\"BAD\""))).find("/jobs/2000/jobId") !=
+          std::string::npos);
+    CHECK(load_file(doc(datastore_json(k_ds_a), jobs + "," + job_json(nth_job_id(7), k_ds_a)))
+              .find("/jobs/3000/jobId: job j7 of datastore " + k_ds_a + " is already declared at " + file.string() + " /jobs/7") !=
+          std::string::npos);
+    CHECK(load_file(doc(datastore_json(k_ds_a), jobs + "," + job_json("other", std::string(32, 'q')))).find("/jobs/3000/datastoreId") !=
+          std::string::npos);
+    // A bad datastore is reported before a bad job, as in a whole document's check.
+    CHECK(load_file(doc(with(datastore_json(k_ds_a), "ACTIVE", "NOPE"), with(jobs, "\"" + nth_job_id(5) + "\"", "\"BAD\"")))
+              .find("/datastores/0") != std::string::npos);
+}
+
+TEST_CASE("a streamed duplicate in a later file names the file and place of the first copy") {
+    // Duplicates are suspected by fingerprint and confirmed against the staged jobs, whose
+    // arrival numbers are mapped back to a file and an index across documents.
+    hil::test::temp_path dir("hil-fixtures-stream-dup");
+    std::filesystem::create_directories(dir.path());
+    const auto one = dir.path() / "a.json";
+    const auto two = dir.path() / "b.json";
+    hil::test::write_file(one, doc(datastore_json(k_ds_a), many_jobs(100, k_ds_a)));
+    std::string later;
+    for (int i = 0; i < 10; ++i) later += job_json("x" + std::to_string(i), k_ds_a) + ",";
+    hil::test::write_file(two, doc("", later + job_json(nth_job_id(42), k_ds_a)));
+    auto s = memory_store();
+    hil::store::fault_rules faults;
+    hil::store::access_book access;
+    const auto r = hil::store::load_fixture_paths({dir.str()}, {*s, faults, access}, hil::store::load_mode::merge, 0);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().message() == "fixture " + two.string() + ": /jobs/10/jobId: job j42 of datastore " + k_ds_a +
+                                   " is already declared at " + one.string() + " /jobs/42");
+    CHECK(counts(*s).jobs == 0);
+    // The same job id in another datastore is no duplicate.
+    hil::test::write_file(two, doc(datastore_json(k_ds_b), later + job_json(nth_job_id(42), k_ds_b)));
+    REQUIRE(hil::store::load_fixture_paths({dir.str()}, {*s, faults, access}, hil::store::load_mode::merge, 0));
+    CHECK(counts(*s).jobs == 111);
+}

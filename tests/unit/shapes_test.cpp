@@ -251,7 +251,58 @@ void cross_check(const hil::api::shape& s) {
     CHECK(accepted < 19'900);
 }
 
+// Near misses of valid values: each seed with a few characters replaced, inserted or
+// removed, from an alphabet of the structured patterns' separators, class boundaries, Java's
+// line terminators (ASCII and not) and a multibyte letter.
+std::string mutated_value(std::mt19937_64& draws, const std::vector<std::string>& seeds) {
+    static const std::vector<std::string> pieces{
+        "a", "z", "A", "Z", "0", "9", "-", ".", "_", "/", "#", ":", " ", "`", "!", "~", "\x7F", "\x01",
+        std::string(1, '\0'), "\n", "\r", "\xC2\x85", "\xE2\x80\xA8", "\xC3\xA9", "arn:aws", ":iam::", ":role/", "s3://"};
+    std::string out = seeds[draws() % seeds.size()];
+    const int edits = static_cast<int>(draws() % 4);
+    for (int e = 0; e < edits; ++e) {
+        const std::size_t at = out.empty() ? 0 : draws() % (out.size() + 1);
+        const auto& piece = pieces[draws() % pieces.size()];
+        switch (draws() % 3) {
+            case 0: out.insert(at, piece); break;
+            case 1: if (at < out.size()) out.erase(at, 1 + draws() % 3); break;
+            default: if (at < out.size()) out.replace(at, 1, piece); break;
+        }
+    }
+    return out;
+}
+
+void cross_check_near_misses(const hil::api::shape& s, const std::vector<std::string>& seeds) {
+    REQUIRE(static_cast<bool>(s.fast_match));
+    REQUIRE(s.regex != nullptr);
+    std::mt19937_64 draws(20261203);
+    int accepted = 0;
+    for (int i = 0; i < 20'000; ++i) {
+        const auto v = (i % 4 == 0) ? random_value(draws) : mutated_value(draws, seeds);
+        const bool fast = s.fast_match(v);
+        CAPTURE(hil::api::display_value(v));
+        REQUIRE(fast == s.regex->matches(v));
+        accepted += fast ? 1 : 0;
+    }
+    CHECK(accepted > 100);
+    CHECK(accepted < 19'900);
+}
+
 }  // namespace
+
+TEST_CASE("the fast paths of the fixture loader's patterns agree with the documented patterns") {
+    cross_check_near_misses(hil::api::job_name_shape, {"bench-import-7", "a", "A.b_c/d#e-f", "x y"});
+    cross_check_near_misses(hil::api::datastore_name_shape, {"bench-datastore-0", "my/store#1"});
+    cross_check_near_misses(hil::api::message_shape,
+                            {"Import failed for 3 of 120 instances", "a`b_c:d", "x;y", "tab\there"});
+    cross_check_near_misses(hil::api::role_arn_shape,
+                            {"arn:aws:iam::123456789012:role/HealthImagingImportRole", "arn:aws-cn:iam::123456789012:role/r",
+                             "arn:aws-us-gov:iam::123456789012:role/a/b:c", "arn:aws-\xC3\xA9:iam::123456789012:role/\xC3\xA9",
+                             "arn:aws:iam::12345678901:role/r", "arn:aws:iam::123456789012:role/r\xE2\x80\xA9"});
+    cross_check_near_misses(hil::api::s3_uri_shape,
+                            {"s3://bench-dicom-inbox/batch-1/", "s3://abc", "s3://a.b-c/x y/\xC3\xA9", "s3://ab/",
+                             "s3://" + std::string(63, 'b') + "/k", "s3://" + std::string(64, 'b'), "s3://Ab/x"});
+}
 
 TEST_CASE("the hand-written fast paths agree with the documented patterns") {
     cross_check(hil::api::datastore_id_shape);
@@ -271,8 +322,11 @@ TEST_CASE("integers: range violations worded as AWS words them") {
 }
 
 TEST_CASE("a value over its maximum length is refused by length alone, without running the regex") {
-    // RoleArn has no fast path: 2,049 characters of a valid prefix report the length only.
+    // 2,049 characters of a valid prefix report the length only (RoleArn's fast path does not
+    // change which messages a value gets).
     const std::string arn = "arn:aws:iam::123456789012:role/" + std::string(2049 - 31, 'r');
     CHECK(violations(hil::api::role_arn_shape, arn) == strings{"Member must have length less than or equal to 2048"});
     CHECK(violations(hil::api::role_arn_shape, arn.substr(0, 2048)).empty());
+    CHECK(violations(hil::api::role_arn_shape, "x" + arn) == strings{"Member must have length less than or equal to 2048"});
+    CHECK(violations(hil::api::job_name_shape, std::string(65, '!')) == strings{"Member must have length less than or equal to 64"});
 }

@@ -6,7 +6,6 @@
 #include <sqlite3.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -159,14 +158,11 @@ TEST_CASE("another process holding the database's write lock does not stop reads
 TEST_CASE("an in-memory store keeps its database in a scratch directory it removes") {
     hil::test::temp_path tmp("hil-store-scratch");
     std::filesystem::create_directories(tmp.path());
-    const char* saved = std::getenv("TMPDIR");
-    const std::string restore = saved ? saved : "";
-    ::setenv("TMPDIR", tmp.str().c_str(), 1);
+    hil::test::scoped_tmpdir in_tmp(tmp.str());
     {
         auto s = open_store({});
         REQUIRE(s->mark_baseline(0));
         CHECK_FALSE(std::filesystem::is_empty(tmp.path()));
     }
-    if (saved) ::setenv("TMPDIR", restore.c_str(), 1); else ::unsetenv("TMPDIR");
     CHECK(std::filesystem::is_empty(tmp.path()));
 }

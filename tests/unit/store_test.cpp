@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -228,4 +230,119 @@ TEST_CASE("an SQLite failure while telling datastore from job is never not-found
     const auto c = s->counts();
     REQUIRE_FALSE(c.ok());
     CHECK(c.err().code() == error_code::internal_server);
+}
+
+namespace {
+
+const hil::store::scope k_anyone{"123456789012", "us-east-1"};
+
+hil::store::import_job job_at(std::string_view datastore_id, std::string id, hil::api::epoch_millis submitted) {
+    auto j = make_job(datastore_id, std::move(id));
+    j.submitted_at = submitted;
+    return j;
+}
+
+std::vector<std::string> listed_ids(store& s, std::string_view datastore_id) {
+    const auto listed = s.list_import_jobs(k_anyone, datastore_id, std::nullopt, {std::nullopt, 50}, 0);
+    REQUIRE(listed.ok());
+    std::vector<std::string> ids;
+    for (const auto& j : listed.value().items) ids.push_back(j.job_id);
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("a load's jobs, staged in any order, are stored with their last copy winning and listed newest first") {
+    // Into an empty store the list index is built again after the move; into one with jobs it
+    // takes the moved jobs as they come.
+    for (const bool into_jobs : {false, true}) {
+        CAPTURE(into_jobs);
+        auto s = open_store(":memory:");
+        REQUIRE(hil::test::upsert(*s, {make_datastore(k_datastore_a)}, {}));
+        if (into_jobs) REQUIRE(hil::test::upsert(*s, {}, {job_at(k_datastore_a, "m-old", 1500)}));
+        {
+            auto began = s->begin_load(hil::store::load_mode::merge);
+            REQUIRE(began.ok());
+            auto& rows = *began.value();
+            REQUIRE(rows.add_job(job_at(k_datastore_a, "z-first", 1000)));
+            REQUIRE(rows.add_job(job_at(k_datastore_a, "a-newest", 3000)));
+            auto again = job_at(k_datastore_a, "z-first", 1000);
+            again.job_status = "FAILED";
+            REQUIRE(rows.add_job(again));
+            REQUIRE(rows.add_job(job_at(k_datastore_a, "k-middle", 2000)));
+            const auto first = rows.first_staged(k_datastore_a, "z-first");
+            REQUIRE(first.ok());
+            CHECK(first.value() == std::optional<std::uint64_t>(1));
+            const auto middle = rows.first_staged(k_datastore_a, "k-middle");
+            REQUIRE(middle.ok());
+            CHECK(middle.value() == std::optional<std::uint64_t>(4));
+            const auto stored_before = rows.first_staged(k_datastore_a, "m-old");  // stored, not staged by this load
+            REQUIRE(stored_before.ok());
+            CHECK_FALSE(stored_before.value().has_value());
+            REQUIRE(rows.commit());
+        }
+        const auto z = s->find_import_job(k_anyone, k_datastore_a, "z-first");
+        REQUIRE(z.ok());
+        CHECK(z.value().job_status == "FAILED");
+        if (into_jobs) {
+            CHECK(listed_ids(*s, k_datastore_a) == std::vector<std::string>{"a-newest", "k-middle", "m-old", "z-first"});
+            check_counts(*s, 1, 4);
+        } else {
+            CHECK(listed_ids(*s, k_datastore_a) == std::vector<std::string>{"a-newest", "k-middle", "z-first"});
+            check_counts(*s, 1, 3);
+        }
+    }
+}
+
+TEST_CASE("during a load reads see the state before it; the generation moves once it ends") {
+    auto s = open_store(":memory:");
+    REQUIRE(hil::test::upsert(*s, {make_datastore(k_datastore_a)}, {job_at(k_datastore_a, "before", 1)}));
+    const auto g = s->generation();
+    {
+        auto began = s->begin_load(hil::store::load_mode::replace);
+        REQUIRE(began.ok());
+        REQUIRE(began.value()->add_datastore(make_datastore(k_datastore_a)));
+        REQUIRE(began.value()->add_job(job_at(k_datastore_a, "loaded", 2)));
+        CHECK(s->find_import_job(k_anyone, k_datastore_a, "before").ok());
+        CHECK_FALSE(s->find_import_job(k_anyone, k_datastore_a, "loaded").ok());
+        check_counts(*s, 1, 1);
+        CHECK(s->generation() == g);
+        REQUIRE(began.value()->commit());
+    }
+    CHECK(s->generation() > g);
+    CHECK_FALSE(s->find_import_job(k_anyone, k_datastore_a, "before").ok());
+    CHECK(s->find_import_job(k_anyone, k_datastore_a, "loaded").ok());
+    check_counts(*s, 1, 1);
+    CHECK(listed_ids(*s, k_datastore_a) == std::vector<std::string>{"loaded"});
+}
+
+TEST_CASE("a load ended without a commit leaves the store as it was, and no staging file") {
+    hil::test::temp_path tmp("hil-store-staging");
+    std::filesystem::create_directories(tmp.path());
+    hil::test::scoped_tmpdir in_tmp(tmp.str());
+    const auto files_named = [&](const std::string& name) {
+        int n = 0;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path())) n += e.path().filename() == name;
+        return n;
+    };
+    {
+        auto s = open_store(":memory:");
+        seed(*s);
+        for (const auto mode : {hil::store::load_mode::merge, hil::store::load_mode::replace}) {
+            {
+                auto began = s->begin_load(mode);
+                REQUIRE(began.ok());
+                CHECK(files_named("load.db") == 1);
+                REQUIRE(began.value()->add_datastore(make_datastore(std::string(32, 'e'))));
+                REQUIRE(began.value()->add_job(make_job(k_datastore_a, "never")));
+            }
+            CHECK(files_named("load.db") == 0);
+            check_counts(*s, 2, 3);
+            check_seeded_contents(*s);
+            CHECK_FALSE(s->find_import_job(k_anyone, k_datastore_a, "never").ok());
+        }
+        // And the next load works.
+        REQUIRE(hil::test::upsert(*s, {}, {make_job(k_datastore_a, "later")}));
+        check_counts(*s, 2, 4);
+    }
 }

@@ -5,8 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -60,6 +62,24 @@ inline store::datastore make_datastore(std::string_view id, std::string name = "
     d.datastore_status = "ACTIVE";
     return d;
 }
+
+// TMPDIR set to `dir` for the helper's life (a store's scratch directory goes there), then
+// put back as it was.
+class scoped_tmpdir {
+public:
+    explicit scoped_tmpdir(const std::string& dir) {
+        if (const char* v = std::getenv("TMPDIR")) saved_ = v;
+        ::setenv("TMPDIR", dir.c_str(), 1);
+    }
+    scoped_tmpdir(const scoped_tmpdir&) = delete;
+    scoped_tmpdir& operator=(const scoped_tmpdir&) = delete;
+    ~scoped_tmpdir() {
+        if (saved_) ::setenv("TMPDIR", saved_->c_str(), 1); else ::unsetenv("TMPDIR");
+    }
+
+private:
+    std::optional<std::string> saved_;
+};
 
 // Datastores and jobs written as one merge load.
 inline api::status upsert(store::store& s, std::vector<store::datastore> datastores, std::vector<store::import_job> jobs) {
