@@ -195,7 +195,8 @@ def repository_json():
 def repository_fixtures():
     cases, folders = [], set()
     for rel in repository_json():
-        if rel.startswith("tests/schema/") or rel == "fixtures/schema.json":
+        # Benchmark results are reports, not fixtures (load.json has a "jobs" member).
+        if rel.startswith(("tests/schema/", "tests/bench/results/")) or rel == "fixtures/schema.json":
             continue
         with open(os.path.join(ROOT, rel), "rb") as f:
             data = f.read()
