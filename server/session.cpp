@@ -112,7 +112,7 @@ void session::read_more() {
                                         capacity_ == 0 ? k_first_capacity : capacity_);
     if (wanted > capacity_) {
         const std::size_t grown = std::max(wanted, capacity_ * 2);
-        auto bigger = std::make_unique<char[]>(grown);
+        auto bigger = std::make_unique_for_overwrite<char[]>(grown);  // not zeroed: 8 KB a connection
         if (end_ > begin_) std::memcpy(bigger.get(), input_.get() + begin_, end_ - begin_);
         end_ -= begin_;
         begin_ = 0;
