@@ -80,6 +80,11 @@ public:
     void erase(http::field f) { erase(http::to_string(f)); }
     // Removes every field, keeping the capacity for the next message.
     void clear_fields();
+    // Room for `fields` fields of `text` bytes in all, allocated now rather than as they come.
+    void reserve_fields(std::size_t text, std::size_t fields) {
+        text_.reserve(text);
+        entries_.reserve(fields);
+    }
 
     // The fields as they are stored, for whoever keeps a copy to read later (the request
     // journal copies both as bytes and makes fields of them only when they are asked for):
@@ -96,11 +101,6 @@ protected:
 
     // "name: value\r\n" for each field, in order, to `out`.
     void write_fields(std::string& out) const;
-    // Room for `fields` fields of `text` bytes in all, allocated now rather than as they come.
-    void reserve_fields(std::size_t text, std::size_t fields) {
-        text_.reserve(text);
-        entries_.reserve(fields);
-    }
 
 private:
     std::string text_;  // every field's name and value; erased ones leave their bytes until clear_fields()

@@ -28,7 +28,12 @@ session::session(session_socket&& socket, router& routes, const server_options& 
       options_(options),
       tracker_(tracker),
       log_(log),
-      blocking_(blocking) {}
+      blocking_(blocking) {
+    // What a usual request's fields and an answer's head take, allocated once a connection
+    // instead of growing piece by piece on its first request (seven allocations).
+    req_.reserve_fields(1024, 16);
+    head_.reserve(512);
+}
 
 session::~session() { tracker_.remove(this); }
 
