@@ -270,7 +270,7 @@ void dicom_importer::run(const store::import_job& job) {
                 continue;
             }
             const auto& b = bytes.value();
-            results[i].outcome = imaging::read_instance(
+            results[i].outcome = codecs_.read_instance(
                 std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()));
             } catch (const std::exception& e) {  // bad_alloc on a huge file: that file fails, not the server
                 results[i].outcome = imaging::import_refusal{"InternalServerException",

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "api/clock.hpp"
+#include "imaging/codec_library.hpp"
 #include "server/logger.hpp"
 #include "server/request_ids.hpp"
 #include "store/s3_folder.hpp"
@@ -74,6 +75,7 @@ private:
     bool busy_ = false;
     bool stopping_ = false;
     std::atomic<bool> stop_now_{false};  // set by the destructor: a running job gives up between files
+    const imaging::codec_library codecs_;  // loaded by the first file a job reads
     std::thread worker_;
 };
 

@@ -6,6 +6,7 @@
 #include "server/emulator.hpp"
 #include "server/probe.hpp"
 #include "server/version.hpp"
+#include "store/store.hpp"
 
 int main(int argc, char** argv) {
     using namespace hil::server;
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
         case config_action::run:
             break;
     }
+    hil::store::configure_sqlite_for_server();
     logger log(parsed.cfg.level);
     hil::api::system_clock clock;
     auto created = emulator::create(parsed.cfg, clock, log);

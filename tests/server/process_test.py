@@ -25,6 +25,8 @@ LISTENING = re.compile(r"^healthimaging-local \S+ listening on http://127\.0\.0\
 SAMPLE_DS = "b3d1c5e2a4f6078e9d0c1b2a3f4e5d6c"
 SAMPLE_JOB = "5f1e2d3c4b5a69788796a5b4c3d2e1f0"
 START_TIMEOUT = 10.0
+# A real DICOM file (Debian's python3-pydicom), for the imports that load the codecs plugin.
+CT_SMALL = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm"
 STOP_TIMEOUT = 5.0
 
 
@@ -52,11 +54,11 @@ def free_port():
 class Server:
     """One child process of the binary; start() waits for its listening line."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, binary=None):
         full_env = dict(os.environ)
         full_env.pop("HIL_PORT", None)
         full_env.update(env or {})
-        self.args = [BINARY, *args]
+        self.args = [binary or BINARY, *args]
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
         self.port = None
         self.first_line = None
@@ -122,9 +124,13 @@ class Server:
 
 def run(*args, env=None, timeout=STOP_TIMEOUT):
     """Runs the binary to completion; returns (exit code, stdout, stderr)."""
+    return run_binary(BINARY, *args, env=env, timeout=timeout)
+
+
+def run_binary(binary, *args, env=None, timeout=STOP_TIMEOUT):
     full_env = dict(os.environ)
     full_env.update(env or {})
-    p = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+    p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -355,6 +361,47 @@ class ProcessTest(unittest.TestCase):
         code, _, err = run("--check-fixtures", "--fixtures", self.write("imports-elsewhere.json", doc))
         self.assertEqual(code, 1)
         self.assertIn("/imports/0: datastore " + "b" * 32 + " is not in the fixtures", err)
+
+    # --- the codecs plugin -----------------------------------------------------------
+
+    def import_at_startup(self, binary):
+        """Starts `binary` with a fixture whose import reads one real DICOM file from --s3-dir;
+        returns the text of the job's success.ndjson and failure.ndjson."""
+        s3 = os.path.join(self.tmp, "s3-" + os.path.basename(os.path.dirname(binary)))
+        os.makedirs(os.path.join(s3, "in-bucket", "ct"))
+        os.makedirs(os.path.join(s3, "out-bucket"))
+        shutil.copy(CT_SMALL, os.path.join(s3, "in-bucket", "ct"))
+        doc = fixture("a" * 32, [])
+        doc["imports"] = [{"datastoreId": "a" * 32, "inputS3Uri": "s3://in-bucket/ct/", "outputS3Uri": "s3://out-bucket/o/"}]
+        path = self.write("import-" + os.path.basename(s3) + ".json", doc)
+        with Server("--port", "0", "--fixtures", path, "--s3-dir", s3, binary=binary):
+            pass  # the fixtures' imports have ended once it listens
+        found = {}
+        for root, _, files in os.walk(os.path.join(s3, "out-bucket")):
+            for name in files:
+                if name in ("success.ndjson", "failure.ndjson"):
+                    with open(os.path.join(root, name)) as f:
+                        found[name] = f.read()
+        return found.get("success.ndjson", ""), found.get("failure.ndjson", "")
+
+    @unittest.skipUnless(os.path.exists(CT_SMALL), "pydicom's test files are not installed")
+    def test_an_import_loads_the_codecs_plugin_from_beside_the_binary(self):
+        success, failure = self.import_at_startup(BINARY)
+        self.assertEqual(failure, "")
+        self.assertIn("CT_small.dcm", success)
+
+    @unittest.skipUnless(os.path.exists(CT_SMALL), "pydicom's test files are not installed")
+    def test_without_the_codecs_plugin_an_import_lists_each_file_as_failed(self):
+        alone = os.path.join(self.tmp, "alone")
+        os.makedirs(alone)
+        binary = shutil.copy(BINARY, alone)
+        success, failure = self.import_at_startup(binary)
+        self.assertEqual(success, "")
+        line = json.loads(failure.splitlines()[0])
+        self.assertEqual(line["inputFile"], "ct/CT_small.dcm")
+        self.assertEqual(line["exception"]["exceptionType"], "InternalServerException")
+        self.assertIn("The DICOM codecs cannot be loaded: " + os.path.join(alone, "healthimaging-local-codecs.so"),
+                      line["exception"]["message"])
 
     def test_check_fixtures_needs_fixtures(self):
         code, out, err = run("--check-fixtures")
