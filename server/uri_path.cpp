@@ -1,7 +1,5 @@
 #include "server/uri_path.hpp"
 
-#include <algorithm>
-
 namespace hil::server {
 namespace {
 
@@ -12,11 +10,13 @@ int hex_value(char c) {
     return -1;
 }
 
-// Where the path of a target ends: at its first '?' or '#', or its end. (find_first_of("?#")
-// calls memchr on the set once per character of the target: a measurable share of every request.)
+// Where the path of a target ends: at its first '?' or '#', or its end. Two finds of one
+// character each are one vectorized memchr apiece; find_first_of("?#") (a memchr on the set per
+// character) and a loop over the characters were each ~4% of a hit's instructions.
 std::size_t path_end(std::string_view target) {
-    const auto it = std::find_if(target.begin(), target.end(), [](char c) { return c == '?' || c == '#'; });
-    return it == target.end() ? std::string_view::npos : static_cast<std::size_t>(it - target.begin());
+    const auto query = target.find('?');
+    const auto fragment = target.substr(0, query).find('#');
+    return fragment != std::string_view::npos ? fragment : query;
 }
 
 }  // namespace
