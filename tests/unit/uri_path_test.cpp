@@ -8,6 +8,7 @@
 using hil::server::percent_decode;
 using hil::server::split_path;
 using hil::server::target_path;
+using hil::server::target_query;
 using strings = std::vector<std::string>;
 
 TEST_CASE("percent_decode decodes %XX in either case") {
@@ -70,4 +71,15 @@ TEST_CASE("target_path strips the query and the fragment") {
     CHECK(target_path("/a%3Fb?c") == "/a%3Fb");  // an encoded '?' is part of the path
     CHECK(target_path("?x") == "");
     CHECK(target_path("") == "");
+}
+
+TEST_CASE("target_query is what follows the path's '?', without the fragment") {
+    CHECK(target_query("/a/b") == "");
+    CHECK(target_query("/a/b?x=1&y=2") == "x=1&y=2");
+    CHECK(target_query("/a?x=1#f") == "x=1");
+    CHECK(target_query("/a#f?x=1") == "");  // a '?' inside the fragment starts no query
+    CHECK(target_query("/a?") == "");
+    CHECK(target_query("/a??x") == "?x");
+    CHECK(target_query("/a%3Fb?c") == "c");
+    CHECK(target_query("") == "");
 }
