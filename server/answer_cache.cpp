@@ -1,7 +1,6 @@
 #include "server/answer_cache.hpp"
 
 #include <cstring>
-#include <memory>
 #include <mutex>
 #include <new>
 
@@ -9,41 +8,38 @@ namespace hil::server {
 
 answer_cache::answer_cache(std::size_t budget_bytes) : shard_budget_(budget_bytes / k_shards) {}
 
-answer_cache::shard::~shard() { clear(); }
-
 void answer_cache::shard::clear() {
-    for (auto& s : slots) {
-        if (s.answer) ::operator delete(s.answer);
-    }
+    // Answers still held (by a response being written, by the journal) live on with their holders.
     slots.clear();
     count = 0;
     bytes = 0;
 }
 
-const answer_cache::stored* answer_cache::shard::find(std::size_t hash, std::string_view key) const {
+const answer_cache::slot* answer_cache::shard::find(std::size_t hash, std::string_view key) const {
     if (slots.empty()) return nullptr;
     const std::size_t mask = slots.size() - 1;
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
         const slot& s = slots[i];
         if (!s.answer) return nullptr;
         if (s.hash == hash && s.answer->key_size == key.size() && std::memcmp(s.answer->key(), key.data(), key.size()) == 0) {
-            return s.answer;
+            return &s;
         }
     }
 }
 
-void answer_cache::shard::insert(std::size_t hash, stored* answer) {
+void answer_cache::shard::insert(std::size_t hash, std::shared_ptr<const stored> kept) {
     if ((count + 1) * 2 > slots.size()) {
         std::vector<slot> old(std::max<std::size_t>(64, slots.size() * 2));
         old.swap(slots);
-        for (const auto& s : old) {
-            if (s.answer) insert(s.hash, s.answer);
+        count = 0;
+        for (auto& s : old) {
+            if (s.answer) insert(s.hash, std::move(s.answer));
         }
     }
     const std::size_t mask = slots.size() - 1;
     std::size_t i = hash & mask;
     while (slots[i].answer) i = (i + 1) & mask;
-    slots[i] = slot{hash, answer};
+    slots[i] = slot{hash, std::move(kept)};
     ++count;
 }
 
@@ -52,18 +48,16 @@ answer_cache::shard& answer_cache::shard_of(std::size_t hash) const {
     return shards_[(hash >> 56) % k_shards];
 }
 
-bool answer_cache::find(std::string_view key, std::uint64_t generation, std::string& body,
-                        std::string& content_type) const {
-    if (shard_budget_ == 0) return false;
+std::optional<answer_cache::answer> answer_cache::find(std::string_view key, std::uint64_t generation) const {
+    if (shard_budget_ == 0) return std::nullopt;
     const std::size_t hash = hash_of(key);
     const shard& s = shard_of(hash);
     std::shared_lock lock(s.mutex);
-    if (s.generation != generation) return false;
-    const stored* found = s.find(hash, key);
-    if (!found) return false;
-    body.assign(found->body(), found->body_size);
-    content_type.assign(found->type(), found->type_size);
-    return true;
+    if (s.generation != generation) return std::nullopt;
+    const slot* found = s.find(hash, key);
+    if (!found) return std::nullopt;
+    const stored& a = *found->answer;
+    return answer{{found->answer, {a.body(), a.body_size}}, {a.type(), a.type_size}};
 }
 
 void answer_cache::keep(std::string_view key, std::uint64_t generation, std::string_view body,
@@ -79,14 +73,17 @@ void answer_cache::keep(std::string_view key, std::uint64_t generation, std::str
         s.generation = generation;
     }
     if (s.find(hash, key)) return;
-    auto* answer = static_cast<stored*>(::operator new(sizeof(stored) + size));
-    ::new (answer) stored{static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(content_type.size()),
-                          static_cast<std::uint32_t>(body.size())};
-    char* out = answer->data();
+    // The count and the answer in one allocation (make_shared's), in words so that the sizes
+    // at its start are aligned.
+    auto block = std::make_shared_for_overwrite<std::uint64_t[]>((sizeof(stored) + size + 7) / 8);
+    auto* made = ::new (static_cast<void*>(block.get()))
+        stored{static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(content_type.size()),
+               static_cast<std::uint32_t>(body.size())};
+    char* out = made->data();
     std::memcpy(out, key.data(), key.size());
     std::memcpy(out + key.size(), content_type.data(), content_type.size());
     std::memcpy(out + key.size() + content_type.size(), body.data(), body.size());
-    s.insert(hash, answer);
+    s.insert(hash, std::shared_ptr<const stored>(std::move(block), made));
     s.bytes += size;
 }
 

@@ -10,23 +10,32 @@
 //
 //   std::string key = ...;                       // the operation, the caller's scope, the request
 //   const auto generation = data.generation();   // before reading the store
-//   if (cache.find(key, generation, body, type)) ...   // a hit
+//   if (auto hit = cache.find(key, generation)) ...    // a hit: hit->body, hit->content_type
 //   ... read, render ...
 //   cache.keep(key, generation, body, type);
 //
-// Memory: at most `budget_bytes` of keys and bodies (plus 16 bytes a slot, at most half used); a shard
+// A found answer is not a copy: it shares the one immutable allocation the cache keeps, so a
+// response can send it and the journal keep it without copying the body. It stays valid as
+// long as it is held, whatever the cache does meanwhile (a shard emptied, the cache destroyed):
+// the cache only drops its own share.
+// Memory: at most `budget_bytes` of keys and bodies (plus 24 bytes a slot, at most half used); a shard
 // that would pass its share is emptied and fills again with what is asked for next. A newer
-// generation empties a shard too, since nothing kept before it can be found again.
+// generation empties a shard too, since nothing kept before it can be found again. Answers
+// still held elsewhere when their shard is emptied outlive it, outside the budget.
 // Thread safety: all members are safe from any thread; finds of different shards never
 // contend, finds of one shard share its lock.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "server/shared_bytes.hpp"
 
 namespace hil::server {
 
@@ -35,17 +44,23 @@ public:
     // budget_bytes 0: nothing is kept (every find misses).
     explicit answer_cache(std::size_t budget_bytes);
 
-    // The answer kept for `key` as of `generation`, copied into `body` and `content_type`
-    // (whose capacity is reused); false when there is none.
-    bool find(std::string_view key, std::uint64_t generation, std::string& body, std::string& content_type) const;
+    // A kept answer: its body, and its content type in the same allocation (valid as long as
+    // body.owner is held).
+    struct answer {
+        shared_bytes body;
+        std::string_view content_type;
+    };
+
+    // The answer kept for `key` as of `generation`; nothing when there is none.
+    std::optional<answer> find(std::string_view key, std::uint64_t generation) const;
     // Keeps `body` (of `content_type`) for `key` as of `generation`. An older generation than
     // the shard has seen is ignored (the answer may already be stale).
     void keep(std::string_view key, std::uint64_t generation, std::string_view body, std::string_view content_type);
 
 private:
-    // One answer in one allocation: its sizes, then the key, the content type and the body, so
-    // that a find touches its slot and then one run of memory (a node-based map took about
-    // five cache misses a find: bucket, node, key, body, type).
+    // One answer in one allocation: the shared count, its sizes, then the key, the content type
+    // and the body, so that a find touches its slot and then one run of memory (a node-based
+    // map took about five cache misses a find: bucket, node, key, body, type).
     struct stored {
         std::uint32_t key_size;
         std::uint32_t type_size;
@@ -57,7 +72,7 @@ private:
     };
     struct slot {
         std::size_t hash = 0;
-        stored* answer = nullptr;  // owned; null: empty
+        std::shared_ptr<const stored> answer;  // the shard's share; null: empty
     };
     // Open addressing with linear probing, at most half full; a shard only grows or empties.
     struct shard {
@@ -66,10 +81,9 @@ private:
         std::size_t bytes = 0;
         std::size_t count = 0;
         std::vector<slot> slots;  // empty, or a power of two long
-        ~shard();
         void clear();
-        const stored* find(std::size_t hash, std::string_view key) const;
-        void insert(std::size_t hash, stored* answer);
+        const slot* find(std::size_t hash, std::string_view key) const;
+        void insert(std::size_t hash, std::shared_ptr<const stored> kept);
     };
     static constexpr std::size_t k_shards = 16;
 

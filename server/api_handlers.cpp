@@ -52,8 +52,12 @@ api::result<reply> cached_read(const call& c, api_context& ctx, std::initializer
     key.clear();
     append_identity(key, c, parts);
     const auto generation = ctx.data.generation();  // before the read: see answer_cache.hpp
-    reply hit;
-    if (ctx.answers->find(key, generation, hit.body, hit.content_type)) return hit;
+    if (auto found = ctx.answers->find(key, generation)) {
+        reply hit;
+        hit.content_type.assign(found->content_type);
+        hit.shared_body = std::move(found->body);
+        return hit;
+    }
     auto answer = read(keep);
     if (answer && keep) ctx.answers->keep(key, generation, answer.value().body, answer.value().content_type);
     return answer;

@@ -147,7 +147,7 @@ void response::prepare_payload() {
     if ((status_ >= 100 && status_ < 200) || status_ == 204 || status_ == 304) {
         erase(http::field::content_length);
     } else {
-        set_content_length(*this, body_.size());
+        set_content_length(*this, body().size());
     }
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server/net.hpp"
+#include "server/shared_bytes.hpp"
 
 namespace hil::server {
 
@@ -158,8 +159,21 @@ public:
     std::string_view reason() const;
     unsigned version() const { return version_; }
     void version(unsigned v) { version_ = v; }
-    const std::string& body() const { return body_; }
-    std::string& body() { return body_; }
+    // The body's bytes: its own text, or the shared bytes it was given. Valid until the body
+    // is set again or the response is destroyed.
+    std::string_view body() const { return shared_.owner ? shared_.bytes : std::string_view(body_); }
+    // The body becomes `text`, or the shared bytes (an answer of the answer cache), which the
+    // response then holds a share of instead of a copy.
+    void body(std::string text) {
+        body_ = std::move(text);
+        shared_ = {};
+    }
+    void body(shared_bytes shared) {
+        shared_ = std::move(shared);
+        body_.clear();
+    }
+    // The shared bytes the body is, or none (null owner) when the body is the response's own text.
+    const shared_bytes& shared_body() const { return shared_; }
     bool keep_alive() const;
     void keep_alive(bool keep) { set_keep_alive(version_, keep); }
     // Content-Length from the body; none for 1xx, 204 and 304.
@@ -172,7 +186,8 @@ public:
 private:
     unsigned status_ = 200;
     unsigned version_ = 11;
-    std::string body_;
+    std::string body_;     // the body, unless shared_ has an owner
+    shared_bytes shared_;
 };
 
 }  // namespace hil::server

@@ -8,6 +8,7 @@
 
 #include "server/http_message.hpp"
 #include "server/net.hpp"
+#include "server/shared_bytes.hpp"
 
 namespace hil::server {
 namespace {
@@ -173,6 +174,10 @@ struct request_journal::slot {
     std::array<std::uint32_t, part_count> ends{};
     std::unique_ptr<char[]> text;
     std::size_t text_capacity = 0;
+    // The answer's body, when it was shared bytes (an answer of the answer cache) no longer than
+    // k_kept_body_bytes: a share of them is kept instead of a copy in text (whose
+    // response_body part is then empty). A hot read's body was half of what an entry wrote.
+    shared_bytes response_shared;
 
     // Ask the CPU to fetch, for writing, the memory a keep() will write: the slot itself, and
     // about as much text as its entry had. A slot is written once per turn of the ring, so it
@@ -186,6 +191,9 @@ struct request_journal::slot {
     void prefetch_text() const {
         const std::size_t size = ends.back();
         for (std::size_t at = 0; at < size; at += k_cache_line) __builtin_prefetch(text.get() + at, 1);
+        // Dropping the share writes its count, which sits just before the bytes' owner (one
+        // allocation from make_shared).
+        if (response_shared.owner) __builtin_prefetch(response_shared.owner.get(), 1);
     }
     static constexpr std::size_t k_cache_line = 64;
 
@@ -324,8 +332,16 @@ struct request_journal::slot {
                 rs.formatted_size = std::min(size, k_kept_head_bytes);
             }
             rs.body = note_body(response, res, res.body());
+            if (const auto& shared = res.shared_body(); shared.owner && !rs.body.empty() &&
+                                                         shared.bytes.size() <= k_kept_body_bytes) {
+                response_shared = shared;
+                rs.body = {};
+            } else {
+                response_shared = {};
+            }
         } else {
             response = {};
+            response_shared = {};
         }
 
         std::size_t size = c.request_id.size() + method_kept.size() + target_kept.size() + path_kept.size() +
@@ -376,6 +392,7 @@ struct request_journal::slot {
         latency_ms = e.latency_ms;
         label_count = std::min(e.labels.size(), k_kept_labels);
         path_in_target = false;
+        response_shared = {};
         request = {head_form::formatted, e.request.head_truncated, e.request.body_binary, 11, 0, e.request.body_size};
         response = {head_form::formatted, e.response.head_truncated, e.response.body_binary, 11, 0, e.response.body_size};
         // In the order of `part`: no target, and no stored fields (the heads are text).
@@ -470,6 +487,7 @@ struct request_journal::slot {
             const std::array<std::string_view, 5> status_line{{{response_version.data(), response_version.size()}, " ",
                                                               {status_digits, 3}, " ", reason_of.reason()}};
             e.response = message(response, status_line, response_fields_text);
+            if (response_shared.owner) e.response.body = response_shared.bytes;
         }
         return e;
     }
@@ -522,8 +540,13 @@ request_journal::slot& request_journal::next_slot() {
 
 void request_journal::record(const journal_call& call) {
     if (capacity_ == 0) return;
+    // Declared before the lock, so dropped after it: it may be the last share of an answer the
+    // cache has let go, whose free() should not hold up other calls' records.
+    shared_bytes replaced;
     std::lock_guard lock(mutex_);
-    next_slot().keep(call);
+    slot& s = next_slot();
+    replaced = std::move(s.response_shared);
+    s.keep(call);
     // For the next two calls: the next one's text (its slot was fetched during this call's
     // prefetch), the one after's slot.
     if (slots_.size() == capacity_) {

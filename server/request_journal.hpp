@@ -8,11 +8,15 @@
 // field) and formatted only when read; a head whose stored fields would pass
 // k_kept_head_bytes is formatted and cut on keeping instead. Entries come out (query, find) as
 // journal_entry values, built on reading. Text is kept as the bytes came (a client may send
-// any); whoever shows it makes it valid UTF-8 (the control API, on reading).
+// any); whoever shows it makes it valid UTF-8 (the control API, on reading). An answer whose
+// body is shared bytes (response::shared_body(): a hit of the answer cache) of at most
+// k_kept_body_bytes is not copied: the slot holds a share of it instead, and shows it the same.
 // A ring: once full, each new entry drops the oldest, so memory stays bounded: each entry keeps
 // at most k_kept_head_bytes of each head and k_kept_body_bytes of each body, so a full ring of
 // the default 10,000 entries holds at most 2 x (8 + 4) KiB x 10,000 = 240 MiB in the worst case
 // (every call with 8 KiB of headers and a body) and a few MB in practice (about 1 KiB a call).
+// A shared body counts as its own bytes there: what else its allocation holds (the answer
+// cache's key and content type) comes from a request head within the reader's limit.
 // Thread safety: safe from any thread.
 #pragma once
 

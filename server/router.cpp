@@ -380,7 +380,11 @@ routed router::route_request(const request& req) {
     } else {
         auto& ok = out.result->value();
         answer.res = response{static_cast<http::status>(ok.status), req.version()};
-        answer.res.body() = std::move(ok.body);
+        if (ok.shared_body.owner) {
+            answer.res.body(std::move(ok.shared_body));
+        } else {
+            answer.res.body(std::move(ok.body));
+        }
         for (const auto& [name, value] : ok.headers) answer.res.set(name, value);
         finish(answer.res, keep_alive, request_id, ok.content_type, answered_at);
     }
@@ -424,7 +428,7 @@ response router::error_response(const api::error& err, unsigned http_version, bo
                                 std::string_view request_id, api::epoch_millis now) {
     response res{static_cast<http::status>(err.info().status), http_version};
     res.set("x-amzn-ErrorType", err.info().name);
-    res.body() = error_body(err);
+    res.body(error_body(err));
     finish(res, keep_alive, request_id, "application/json", now);
     return res;
 }

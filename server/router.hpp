@@ -49,6 +49,7 @@
 #include "server/net.hpp"
 #include "server/request_ids.hpp"
 #include "server/request_journal.hpp"
+#include "server/shared_bytes.hpp"
 #include "server/throttle.hpp"
 #include "store/access_book.hpp"
 #include "store/fault_rules.hpp"
@@ -59,12 +60,14 @@ namespace hil::server {
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 // What a handler produces on success: any status, content type, extra headers and body
-// (JSON text, or bytes).
+// (JSON text, or bytes): its own text, or bytes shared with whoever else holds them (an answer
+// of the answer cache, sent without a copy).
 struct reply {
     unsigned status = 200;
-    std::string body;
+    std::string body;           // the body, unless shared_body has an owner
     std::string content_type = "application/json";
     header_list headers{};
+    shared_bytes shared_body{};
 };
 
 // The labels of a matched route, decoded, by name.

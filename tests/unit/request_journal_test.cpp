@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -31,8 +32,16 @@ private:
 struct fixture {
     explicit fixture(std::size_t capacity = 16) : journal(capacity) {
         router.add(hil::api::ops::get_dicom_import_job,
-                   [](const hil::server::call& c) -> hil::api::result<hil::server::reply> {
+                   [this](const hil::server::call& c) -> hil::api::result<hil::server::reply> {
                        const auto job = c.label("jobId");
+                       // As a hit of the answer cache answers: bytes shared, not the reply's own.
+                       if (job.starts_with("shared")) {
+                           hil::server::reply r;
+                           const auto& text = job == "sharedlong" ? shared_long : shared_short;
+                           r.shared_body = {text, *text};
+                           if (job == "sharedbinary") r.content_type = "application/octet-stream";
+                           return r;
+                       }
                        if (job == "missing") return hil::api::error::resource_not_found("Import job missing not found");
                        if (job == "binary") {
                            return hil::server::reply{206, std::string("\0\x01\xFF", 3), "image/jph", {{"Content-Encoding", "gzip"}}};
@@ -58,6 +67,8 @@ struct fixture {
         return *e;
     }
 
+    std::shared_ptr<const std::string> shared_short = std::make_shared<const std::string>(R"({"ok":true})");
+    std::shared_ptr<const std::string> shared_long = std::make_shared<const std::string>(5000, 'x');
     hil::api::manual_clock clock{k_now};
     counting_ids ids;
     hil::store::fault_rules faults;
@@ -222,4 +233,61 @@ TEST_CASE("journal: the ring's slots, reused as it turns, keep each entry's own 
     REQUIRE(all.size() == 3);
     CHECK(all[0].sequence == 8);
     CHECK(all[2].request_id == "req-10");
+}
+
+TEST_CASE("journal: a shared answer body is kept as a share, and read back as a copy would be") {
+    fixture f(2);
+    const auto own = f.route(get(k_job_prefix + "j1"));
+    const auto shared = f.route(get(k_job_prefix + "shared"));
+    // One share the fixture's, one the journal's: the response that held a third is gone.
+    CHECK(f.shared_short.use_count() == 2);
+    CHECK(shared.response.body == own.response.body);
+    CHECK(shared.response.body == R"({"ok":true})");
+    CHECK(shared.response.body_size == 11);
+    CHECK_FALSE(shared.response.body_binary);
+    CHECK(shared.response.head == "HTTP/1.1 200 OK\nContent-Type: application/json\nx-amzn-RequestId: req-2\n" +
+                                      std::string(k_date) + "\nContent-Length: 11");
+    // Read again through a listing's find: the same.
+    const auto again = f.journal.find(shared.sequence);
+    REQUIRE(again);
+    CHECK(again->response.body == R"({"ok":true})");
+
+    SUBCASE("one longer than k_kept_body_bytes is cut and copied, as an own body is") {
+        const auto long_shared = f.route(get(k_job_prefix + "sharedlong"));
+        CHECK(long_shared.response.body == std::string(hil::server::k_kept_body_bytes, 'x'));
+        CHECK(long_shared.response.body_size == 5000);
+        CHECK(f.shared_long.use_count() == 1);
+    }
+    SUBCASE("a binary one is not kept") {
+        const auto binary = f.route(get(k_job_prefix + "sharedbinary"));
+        CHECK(binary.response.body.empty());
+        CHECK(binary.response.body_size == 11);
+        CHECK(binary.response.body_binary);
+        // The ring of two still holds "shared"; this entry holds nothing of the bytes.
+        CHECK(f.shared_short.use_count() == 2);
+    }
+    SUBCASE("the share is dropped when the ring reuses the slot, or the journal is cleared") {
+        (void)f.route(get(k_job_prefix + "j2"));
+        CHECK(f.shared_short.use_count() == 2);  // the ring of two: j2 replaced j1
+        (void)f.route(get(k_job_prefix + "j3"));
+        CHECK(f.shared_short.use_count() == 1);
+        (void)f.route(get(k_job_prefix + "shared"));
+        CHECK(f.shared_short.use_count() == 2);
+        f.journal.clear();
+        CHECK(f.shared_short.use_count() == 1);
+    }
+    SUBCASE("an entry given as a journal_entry in a slot that held a share drops it") {
+        (void)f.route(get(k_job_prefix + "j2"));  // the slot of "shared" is next
+        hil::server::journal_entry given;
+        given.request_id = "given";
+        given.response.body = "own";
+        f.journal.record(given);
+        CHECK(given.response.body == R"({"ok":true})");  // the replaced entry, as it was
+        CHECK(f.shared_short.use_count() == 1);
+        const auto all = f.journal.query({});
+        REQUIRE(all.size() == 2);
+        const auto kept = f.journal.find(all.back().sequence);
+        REQUIRE(kept);
+        CHECK(kept->response.body == "own");
+    }
 }

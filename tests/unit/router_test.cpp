@@ -81,7 +81,7 @@ struct fixture {
 
 std::string body_message(const response& res) {
     rapidjson::Document d;
-    d.Parse(res.body().c_str());
+    d.Parse(res.body().data(), res.body().size());
     REQUIRE_FALSE(d.HasParseError());
     REQUIRE(d.IsObject());
     REQUIRE(d.HasMember("message"));
