@@ -9,6 +9,7 @@
 
 #include "api/operations.hpp"
 #include "api/shapes.hpp"
+#include "server/body_spool.hpp"
 #include "server/uri_path.hpp"
 #include "server/version.hpp"
 #include "server/wire_json.hpp"
@@ -129,7 +130,12 @@ api::result<reply> load_fixtures(control_plane& p, const request& req) {
         loaded_policies = d.policies.size();
         return api::ok_status();
     };
-    if (auto s = store::load_fixture_text(req.body(), "(request body)", {p.data, p.faults, p.access}, mode, p.clock.now(), count);
+    // A large body was spooled to a file as it arrived (control_body::spooled); either way the
+    // loader streams it, and its messages name the request body, not the file.
+    const store::fixture_target into{p.data, p.faults, p.access};
+    const auto* spooled = req.body_file();
+    if (auto s = spooled ? store::load_fixture_file(spooled->path(), "(request body)", into, mode, p.clock.now(), count)
+                         : store::load_fixture_text(req.body(), "(request body)", into, mode, p.clock.now(), count);
         !s) {
         return s.err();
     }
@@ -484,7 +490,8 @@ void add_control_routes(router& r, control_plane& plane, bool health_only) {
     if (health_only) return;
     r.add_control(verb::post, "/_emulator/reset", [p](const route_match&, const request& req) { return reset(*p, req); });
     r.add_control(verb::post, "/_emulator/fixtures",
-                  [p](const route_match&, const request& req) { return load_fixtures(*p, req); });
+                  [p](const route_match&, const request& req) { return load_fixtures(*p, req); },
+                  control_access::guarded, control_body::spooled);
     r.add_control(verb::get, "/_emulator/state", [p](const route_match&, const request& req) { return state(*p, req); });
     r.add_control(verb::get, "/_emulator/credentials", [p](const route_match&, const request&) {
         return api::result<reply>(reply{200, credentials_json(p->access.credentials())});

@@ -134,6 +134,7 @@ void request::clear() {
     target_.clear();
     version_ = 11;
     body_.clear();
+    body_file_.reset();
 }
 
 std::string_view response::reason() const { return http::obsolete_reason(result()); }

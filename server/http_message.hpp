@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@
 #include "server/shared_bytes.hpp"
 
 namespace hil::server {
+
+class spooled_body;  // server/body_spool.hpp
 
 // One field of a message: views of the message's own text, valid until the message changes.
 struct field_view {
@@ -119,6 +122,11 @@ public:
     unsigned version() const { return version_; }
     const std::string& body() const { return body_; }
     std::string& body() { return body_; }
+    // The body, when the reader spooled it to a file (server/body_spool.hpp); body() is then
+    // empty. nullptr when the body is in memory. The file goes with the last request holding it.
+    const spooled_body* body_file() const { return body_file_.get(); }
+    spooled_body* body_file() { return body_file_.get(); }
+    void body_file(std::shared_ptr<spooled_body> file) { body_file_ = std::move(file); }
     // HTTP/1.1: unless Connection says close; HTTP/1.0: only when it says keep-alive.
     bool keep_alive() const;
 
@@ -130,7 +138,8 @@ public:
     void keep_alive(bool keep) { set_keep_alive(version_, keep); }
     // Content-Length from the body (none for a GET or HEAD without one), as Beast's does.
     void prepare_payload();
-    // Empties the request, keeping its buffers' capacity (the session's next request).
+    // Empties the request, keeping its buffers' capacity (the session's next request), and
+    // lets go of its body file.
     void clear();
 
 private:
@@ -139,6 +148,7 @@ private:
     std::string target_ = "/";
     unsigned version_ = 11;
     std::string body_;
+    std::shared_ptr<spooled_body> body_file_;
 };
 
 class response : public field_list {

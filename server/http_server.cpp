@@ -34,10 +34,15 @@ api::result<tcp::endpoint> http_server::listen() {
     beast::error_code ec;
     const auto address = net::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, ec);
     if (ec) return api::error::internal("'" + options_.host + "' is not an IP address");
+    if (!spool_) {
+        auto made = body_spool::make(options_.spool_parent, options_.spool_threshold);
+        if (!made) return made.err();
+        spool_.emplace(std::move(made).value());
+    }
     std::vector<net::io_context*> loops;
     for (const auto& loop : loops_) loops.push_back(loop.get());
     auto l = listener::open(std::move(loops), tcp::endpoint(address, options_.port), routes_, options_, tracker_, log_,
-                            blocking_);
+                            blocking_, &*spool_);
     if (!l) return l.err();
     listener_ = std::move(l).value();
     return listener_->local_endpoint();

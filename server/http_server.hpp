@@ -16,9 +16,11 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "api/result.hpp"
+#include "server/body_spool.hpp"
 #include "server/listener.hpp"
 #include "server/logger.hpp"
 #include "server/net.hpp"
@@ -33,7 +35,8 @@ public:
     http_server(server_options options, router& routes, logger& log);
     ~http_server();
 
-    // Error: InternalServerException naming the address and the cause.
+    // Also makes the private directory large bodies are spooled to (server_options::spool_parent).
+    // Error: InternalServerException naming the address, or the directory, and the cause.
     api::result<tcp::endpoint> listen();
     void stop_on_signals();
     // REQUIRES: listen() succeeded. Runs options.threads threads (this one included).
@@ -50,6 +53,8 @@ private:
     // threads: a long load on one leaves the other for the next write. Declared before ioc_,
     // and joined first in the destructor, so no task posts to a destroyed io_context.
     net::thread_pool blocking_{2};
+    // Made by listen(); before the loops, so it outlives every session's spooled bodies.
+    std::optional<body_spool> spool_;
     // Before the loops: a session a stopped loop still holds is destroyed with its loop, and
     // leaves the tracker then.
     session_tracker tracker_;

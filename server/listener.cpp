@@ -3,7 +3,7 @@
 namespace hil::server {
 
 listener::listener(std::vector<net::io_context*> loops, router& routes, const server_options& options,
-                   session_tracker& tracker, logger& log, net::thread_pool& blocking)
+                   session_tracker& tracker, logger& log, net::thread_pool& blocking, const body_spool* spool)
     : loops_(std::move(loops)),
       acceptor_(*loops_.front()),  // one thread runs it: no strand needed
       backoff_(acceptor_.get_executor()),
@@ -11,12 +11,14 @@ listener::listener(std::vector<net::io_context*> loops, router& routes, const se
       options_(options),
       tracker_(tracker),
       log_(log),
-      blocking_(blocking) {}
+      blocking_(blocking),
+      spool_(spool) {}
 
 api::result<std::shared_ptr<listener>> listener::open(std::vector<net::io_context*> loops, const tcp::endpoint& endpoint,
                                                       router& routes, const server_options& options,
-                                                      session_tracker& tracker, logger& log, net::thread_pool& blocking) {
-    std::shared_ptr<listener> l(new listener(std::move(loops), routes, options, tracker, log, blocking));
+                                                      session_tracker& tracker, logger& log, net::thread_pool& blocking,
+                                                      const body_spool* spool) {
+    std::shared_ptr<listener> l(new listener(std::move(loops), routes, options, tracker, log, blocking, spool));
     beast::error_code ec;
     const auto where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     l->acceptor_.open(endpoint.protocol(), ec);
@@ -74,7 +76,7 @@ void listener::on_accept(beast::error_code ec, session_socket socket) {
     }
     refusing_ = false;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto s = std::make_shared<session>(std::move(socket), routes_, options_, tracker_, log_, blocking_);
+    auto s = std::make_shared<session>(std::move(socket), routes_, options_, tracker_, log_, blocking_, spool_);
     tracker_.add(s);
     s->run();
     do_accept();

@@ -1,5 +1,6 @@
 // listener: accepts connections and starts a session for each, on the I/O loops in turn.
-// `blocking` is the pool sessions route requests that may block on (router::may_block).
+// `blocking` is the pool sessions route requests that may block on (router::may_block);
+// `spool` where they put large bodies (router::spools_body; nullptr: none).
 #pragma once
 
 #include <memory>
@@ -22,7 +23,8 @@ public:
     // denied, ...).
     static api::result<std::shared_ptr<listener>> open(std::vector<net::io_context*> loops, const tcp::endpoint& endpoint,
                                                        router& routes, const server_options& options,
-                                                       session_tracker& tracker, logger& log, net::thread_pool& blocking);
+                                                       session_tracker& tracker, logger& log, net::thread_pool& blocking,
+                                                       const body_spool* spool = nullptr);
 
     tcp::endpoint local_endpoint() const;
     void run();
@@ -31,7 +33,7 @@ public:
 
 private:
     listener(std::vector<net::io_context*> loops, router& routes, const server_options& options,
-             session_tracker& tracker, logger& log, net::thread_pool& blocking);
+             session_tracker& tracker, logger& log, net::thread_pool& blocking, const body_spool* spool);
     void do_accept();
     void on_accept(beast::error_code ec, session_socket socket);
 
@@ -44,6 +46,7 @@ private:
     session_tracker& tracker_;
     logger& log_;
     net::thread_pool& blocking_;  // where sessions route requests that may block
+    const body_spool* spool_;
     bool refusing_ = false;  // at the connection limit; logged once per episode
 };
 

@@ -178,11 +178,12 @@ void router::add(const api::operation& op, api_handler handler) {
 }
 
 void router::add_control(http::verb method, std::string_view path_template, control_handler handler,
-                         control_access access) {
+                         control_access access, control_body body) {
     compiled_route r;
     r.method = method;
     r.control = std::move(handler);
     r.access = access;
+    r.spools_body = body == control_body::spooled;
     r.may_block = method != http::verb::get && method != http::verb::head;
     add_compiled(std::move(r), path_template);
 }
@@ -278,6 +279,13 @@ bool router::may_block(const request& req) const {
     std::string allow;
     const auto* found = match(req, target_path(req.target()), labels, allow);
     return found && found->may_block;
+}
+
+bool router::spools_body(const request& req) const {
+    route_match labels;
+    std::string allow;
+    const auto* found = match(req, target_path(req.target()), labels, allow);
+    return found && found->spools_body;
 }
 
 void router::run_api(const compiled_route& r, const request& req, const route_match& labels, outcome& out) {

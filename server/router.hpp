@@ -119,6 +119,12 @@ enum class control_access {
     open,     // never guarded (health)
 };
 
+// Where a control route's large body is while the request is read and handled.
+enum class control_body {
+    in_memory,  // request::body(), always
+    spooled,    // past the session's body_spool threshold, a file: request::body_file() (see server/body_spool.hpp)
+};
+
 // The answer and how to deliver it.
 struct routed {
     response res;
@@ -146,7 +152,7 @@ public:
     // description is inconsistent (api::check_description) or its path is already routed.
     void add(const api::operation& op, api_handler handler);
     void add_control(http::verb method, std::string_view path_template, control_handler handler,
-                     control_access access = control_access::guarded);
+                     control_access access = control_access::guarded, control_body body = control_body::in_memory);
 
     // The complete answer to `req` and how to deliver it; never throws.
     routed route_request(const request& req);
@@ -158,6 +164,9 @@ public:
     // on other connections are answered meanwhile. Reads (the operations named Get..., List...
     // and Search..., and the control API's GETs) are not. Never throws.
     bool may_block(const request& req) const;
+    // Whether the route of `req` (whose header is read) takes a large body as a file
+    // (control_body::spooled). Never throws.
+    bool spools_body(const request& req) const;
 
     // A complete error answer for a request that never reached routing (malformed HTTP,
     // limits). It asks the client to close the connection.
@@ -173,6 +182,7 @@ private:
         control_handler control;
         control_access access = control_access::guarded;
         bool may_block = false;
+        bool spools_body = false;
     };
     struct outcome;
 

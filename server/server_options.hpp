@@ -14,6 +14,10 @@ struct server_options {
     unsigned threads = 1;
     std::uint32_t header_limit = 16 * 1024;            // bytes of request line + headers; over it: 431
     std::uint64_t body_limit = 64 * 1024 * 1024;       // bytes; over it: 413 (fixture uploads can be large)
+    // A body longer than this, of a route that takes it as a file (router::spools_body), is
+    // spooled to a file in a private directory under spool_parent (empty: $TMPDIR, else /tmp).
+    std::uint64_t spool_threshold = 1024 * 1024;
+    std::string spool_parent;
     // Open connections at most; one more is accepted and closed at once, so the client sees
     // a clean close (and retries) instead of waiting in the kernel's backlog.
     std::size_t max_connections = 10'000;

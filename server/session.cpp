@@ -20,7 +20,7 @@ constexpr std::size_t k_body_read = 64 * 1024;
 }  // namespace
 
 session::session(session_socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
-                 logger& log, net::thread_pool& blocking)
+                 logger& log, net::thread_pool& blocking, const body_spool* spool)
     : socket_(std::move(socket)),
       deadline_timer_(socket_.get_executor()),
       delay_timer_(socket_.get_executor()),
@@ -33,6 +33,8 @@ session::session(session_socket&& socket, router& routes, const server_options& 
     // instead of growing piece by piece on its first request (seven allocations).
     req_.reserve_fields(1024, 16);
     head_.reserve(512);
+    // `this` only: the rule is the session's own and dies with it.
+    if (spool) spool_.emplace(spool_rule{*spool, [this](const request& req) { return routes_.spools_body(req); }});
 }
 
 session::~session() { tracker_.remove(this); }
@@ -74,7 +76,7 @@ void session::on_deadline(beast::error_code) {
 
 void session::read_request() {
     if (closing_ || closed_) return do_close();
-    reader_.emplace(req_, options_.header_limit, options_.body_limit);
+    reader_.emplace(req_, options_.header_limit, options_.body_limit, spool_ ? &*spool_ : nullptr);
     continue_sent_ = false;
     reading_ = true;
     start_deadline();
@@ -146,6 +148,11 @@ void session::on_read(beast::error_code ec, std::size_t bytes) {
 
 void session::on_bad_request(beast::error_code ec) {
     reading_ = false;
+    req_.body_file(nullptr);  // what was spooled of a body that will not be handled
+    if (const auto& spool_failed = reader_->spool_error()) {
+        log_.error(spool_failed->message());
+        return send(routes_.protocol_error(*spool_failed, req_.version()));
+    }
     if (!is_http_parse_error(ec)) return do_close();
     api::error err = ec == http::error::header_limit  ? api::error::of(api::error_code::header_fields_too_large)
                      : ec == http::error::body_limit ? api::error::of(api::error_code::payload_too_large)
@@ -163,10 +170,14 @@ void session::on_request() {
         // The guard keeps the io_context running (a graceful stop waits for this answer).
         return net::post(blocking_, [self = shared_from_this(), work = net::make_work_guard(socket_.get_executor())] {
             auto r = std::make_shared<routed>(self->routes_.route_request(self->req_));
+            // The handler is done with a spooled body: its file goes now, not with the next request.
+            self->req_.body_file(nullptr);
             net::post(work.get_executor(), [self, r] { self->deliver(std::move(*r)); });
         });
     }
-    deliver(routes_.route_request(req_));
+    auto r = routes_.route_request(req_);
+    req_.body_file(nullptr);
+    deliver(std::move(r));
 }
 
 void session::deliver(routed&& r) {

@@ -8,6 +8,9 @@
 // must each be done within read_timeout, or the connection is closed without an answer.
 // A request whose route may block (router::may_block) is routed on the blocking pool, so
 // that the I/O thread goes on serving other connections meanwhile.
+// A large body of a route that takes it as a file (router::spools_body) goes to a file of the
+// spool as it arrives; the file is removed once the request is answered (or given up). A file
+// that cannot be written is answered 500 and the connection closed.
 // Everything a session does runs on the one thread of its io_context. The request, the answer and the buffers
 // live as long as the connection, so their capacity serves request after request.
 #pragma once
@@ -21,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/body_spool.hpp"
 #include "server/http_message.hpp"
 #include "server/logger.hpp"
 #include "server/net.hpp"
@@ -35,8 +39,9 @@ class session_tracker;
 class session : public std::enable_shared_from_this<session> {
 public:
     // `blocking`: where requests whose route may block are routed (see router::may_block).
+    // `spool`: where large bodies go (see router::spools_body); nullptr: always in memory.
     session(session_socket&& socket, router& routes, const server_options& options, session_tracker& tracker,
-            logger& log, net::thread_pool& blocking);
+            logger& log, net::thread_pool& blocking, const body_spool* spool = nullptr);
     ~session();
 
     void run();
@@ -63,6 +68,7 @@ private:
     std::unique_ptr<char[]> input_;
     std::size_t capacity_ = 0, begin_ = 0, end_ = 0;
     request req_;
+    std::optional<spool_rule> spool_;  // for every reader of this connection
     std::optional<request_reader> reader_;
     bool continue_sent_ = false;
     response res_;

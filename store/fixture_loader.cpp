@@ -311,17 +311,20 @@ api::result<fixture_document> stream_text(std::string_view text, std::string_vie
 }
 
 // A file, read in chunks. The line and column of an error are counted by reading it again.
-api::result<fixture_document> stream_file(const fs::path& path, api::epoch_millis now,
-                                          const std::function<void(import_job&&, std::size_t)>& on_job) {
+// Messages name `source`; the file's own failures are refusals of `source` (a fixture file
+// named by the user), or, with `read_failure`, that error (a body spooled by the server).
+api::result<fixture_document> stream_file(const fs::path& path, std::string_view source, api::epoch_millis now,
+                                          const std::function<void(import_job&&, std::size_t)>& on_job,
+                                          const std::optional<api::error>& read_failure = std::nullopt) {
     const std::string name = path.string();
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"), &std::fclose);
-    if (!file) return fixture_error(name, "file", "cannot be read");
+    if (!file) return read_failure ? *read_failure : fixture_error(source, "file", "cannot be read");
     chunked_file_stream in(file.get());
     // As EncodedInputStream<UTF8, MemoryStream> does for a document in memory.
     for (const unsigned bom : {0xEFu, 0xBBu, 0xBFu}) {
         if (static_cast<unsigned char>(in.Peek()) == bom) in.Take();
     }
-    auto out = stream_document(in, name, now, on_job, [&](std::size_t offset) {
+    auto out = stream_document(in, source, now, on_job, [&](std::size_t offset) {
         std::ifstream again(path, std::ios::binary);
         std::size_t line = 1, column = 1;
         char c;
@@ -330,7 +333,7 @@ api::result<fixture_document> stream_file(const fs::path& path, api::epoch_milli
         }
         return std::pair{line, column};
     });
-    if (in.failed()) return fixture_error(name, "file", "read failed");
+    if (in.failed()) return read_failure ? *read_failure : fixture_error(source, "file", "read failed");
     return out;
 }
 
@@ -427,7 +430,7 @@ api::result<std::vector<fixture_document>> read_fixture_path(const std::string& 
     std::vector<fixture_document> docs;
     for (const auto& f : files.value()) {
         std::vector<import_job> jobs;
-        auto d = stream_file(f, now, [&](import_job&& j, std::size_t) { jobs.push_back(std::move(j)); });
+        auto d = stream_file(f, f.string(), now, [&](import_job&& j, std::size_t) { jobs.push_back(std::move(j)); });
         if (!d) return d.err();
         d.value().jobs = std::move(jobs);
         d.value().streamed_jobs = 0;
@@ -735,6 +738,18 @@ api::status load_fixture_text(std::string_view json, std::string_view source, co
     });
 }
 
+api::status load_fixture_file(const std::string& path, std::string_view source, const fixture_target& into,
+                              load_mode mode, api::epoch_millis now, const fixture_check& check) {
+    return run_load(into, mode, check, [&](fixture_session& session, std::vector<fixture_document>& docs) -> api::status {
+        session.sources.emplace_back(source);
+        auto doc = stream_file(path, source, now, [&](import_job&& j, std::size_t i) { session.add_job(0, std::move(j), i); },
+                               api::error::internal("cannot read " + std::string(source) + " back from " + path));
+        if (!doc) return doc.err();
+        docs.push_back(std::move(doc).value());
+        return api::ok_status();
+    });
+}
+
 api::status load_fixture_paths(const std::vector<std::string>& paths, const fixture_target& into, load_mode mode,
                                api::epoch_millis now, const fixture_check& check) {
     return run_load(into, mode, check, [&](fixture_session& session, std::vector<fixture_document>& docs) -> api::status {
@@ -744,7 +759,7 @@ api::status load_fixture_paths(const std::vector<std::string>& paths, const fixt
             for (const auto& f : files.value()) {
                 const auto n = static_cast<std::uint32_t>(docs.size());
                 session.sources.push_back(f.string());
-                auto doc = stream_file(f, now, [&](import_job&& j, std::size_t i) { session.add_job(n, std::move(j), i); });
+                auto doc = stream_file(f, f.string(), now, [&](import_job&& j, std::size_t i) { session.add_job(n, std::move(j), i); });
                 if (!doc) return doc.err();
                 docs.push_back(std::move(doc).value());
             }

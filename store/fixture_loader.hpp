@@ -94,6 +94,11 @@ api::status load_fixture_paths(const std::vector<std::string>& paths, const fixt
 // One document already in memory (a request body), streamed from there.
 api::status load_fixture_text(std::string_view json, std::string_view source, const fixture_target& into, load_mode mode,
                               api::epoch_millis now, const fixture_check& check = {});
+// One document in the file at `path` (a request body spooled to a file), read in chunks, with
+// the messages of load_fixture_text(<the file's text>, source, ...): its places name `source`,
+// not the file. A file that cannot be read is an InternalServerException (the server's fault).
+api::status load_fixture_file(const std::string& path, std::string_view source, const fixture_target& into,
+                              load_mode mode, api::epoch_millis now, const fixture_check& check = {});
 
 // A fixture document holding exactly these rows and rules (with progress and fired counts),
 // which apply_fixtures(..., replace) turns back into the same state.

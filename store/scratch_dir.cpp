@@ -8,9 +8,10 @@
 
 namespace hil::store {
 
-api::result<scratch_dir> scratch_dir::make(std::string_view prefix) {
+api::result<scratch_dir> scratch_dir::make(std::string_view prefix, std::string_view parent) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = (tmp && *tmp ? std::string(tmp) : std::string("/tmp")) + "/" + std::string(prefix) + "-XXXXXX";
+    const std::string under = !parent.empty() ? std::string(parent) : tmp && *tmp ? std::string(tmp) : std::string("/tmp");
+    std::string pattern = under + "/" + std::string(prefix) + "-XXXXXX";
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     if (!::mkdtemp(name.data())) {

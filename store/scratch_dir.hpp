@@ -1,6 +1,7 @@
 // scratch_dir: a private directory for files nobody else should see (the in-memory store's
 // database, the baseline copy), removed with everything in it when the object goes.
-// Made under $TMPDIR, else /tmp. Error: InternalServerException naming the place and cause.
+// Made under a given parent, else $TMPDIR, else /tmp. Error: InternalServerException naming
+// the place and cause.
 // Thread safety: as a value; two objects never share a directory.
 #pragma once
 
@@ -13,8 +14,8 @@ namespace hil::store {
 
 class scratch_dir {
 public:
-    // A new directory named `<prefix>-XXXXXX`.
-    static api::result<scratch_dir> make(std::string_view prefix);
+    // A new directory named `<prefix>-XXXXXX` (mode 0700) in `parent` (empty: $TMPDIR, else /tmp).
+    static api::result<scratch_dir> make(std::string_view prefix, std::string_view parent = {});
 
     scratch_dir(scratch_dir&& other) noexcept;
     scratch_dir& operator=(scratch_dir&&) = delete;
