@@ -13,7 +13,10 @@ function init(args)
         if body == "" then
             pool[#pool + 1] = wrk.format(method, path)
         else
-            pool[#pool + 1] = wrk.format(method, path, { ["Content-Type"] = "application/json" }, body)
+            -- A headers table replaces wrk.headers (the -H ones, Connection: close among them): merge them.
+            local headers = { ["Content-Type"] = "application/json" }
+            for name, value in pairs(wrk.headers) do headers[name] = value end
+            pool[#pool + 1] = wrk.format(method, path, headers, body)
         end
     end
     file:close()
