@@ -1060,6 +1060,10 @@ struct store::impl {
     std::mutex counts_mutex;  // guards the two below
     std::uint64_t counted_generation = 0;
     std::optional<store_counts> counted;
+    // After a long write (a fixture load): counts the new state on the writer, so that the first
+    // health check after it is not a scan of every row on an I/O thread (~90 ms for 1.1 million
+    // jobs, which every read queued behind it waited for).
+    void count_before_publish(connection& c);
 
     std::mutex idle_mutex;  // guards idle_readers (held for a push or a pop, never for a read)
     std::vector<std::unique_ptr<connection>> idle_readers;
@@ -1945,10 +1949,11 @@ constexpr std::int64_t k_rebuild_index_at = 65536;
 // page of it. Members go in reverse: the body rolls back, detaches and restores the pragma,
 // then `writing` publishes the generation and lets other writers in.
 struct store::loader::state {
-    explicit state(impl& im) : writing(im.write()), staging_file(im.scratch->file("load.db")) {}
+    explicit state(impl& im) : store(im), writing(im.write()), staging_file(im.scratch->file("load.db")) {}
     state(const state&) = delete;
     state& operator=(const state&) = delete;
 
+    impl& store;
     impl::write_access writing;
     std::string staging_file;
     bool attached = false;
@@ -2087,6 +2092,7 @@ api::status store::loader::commit() {
         (void)c.run(c.rollback);
         return done;
     }
+    state_->store.count_before_publish(c);
     return api::ok_status();
 }
 
@@ -2131,6 +2137,39 @@ api::result<dataset> store::contents(api::epoch_millis now, const namespace_filt
     return out;
 }
 
+namespace {
+
+// Every count health reports, as `c` sees the store.
+api::result<store_counts> count_rows(connection& c) {
+    store_counts out;
+    auto datastores = c.count(c.count_datastores);
+    if (!datastores) return datastores.err();
+    auto jobs = c.count(c.count_jobs);
+    if (!jobs) return jobs.err();
+    auto rules = c.count(c.count_rules);
+    if (!rules) return rules.err();
+    auto image_sets = c.count(c.count_image_sets);
+    if (!image_sets) return image_sets.err();
+    out.datastores = datastores.value();
+    out.jobs = jobs.value();
+    out.import_rules = rules.value();
+    out.image_sets = image_sets.value();
+    return out;
+}
+
+}  // namespace
+
+void store::impl::count_before_publish(connection& c) {
+    // REQUIRES: write_mutex held, the call's writes committed. The generation its end publishes
+    // is the next one, and no other writer can publish first.
+    if (!in_memory || !changes.unpublished) return;
+    auto counted_now = count_rows(c);
+    if (!counted_now) return;  // health counts on its own then
+    std::lock_guard lock(counts_mutex);
+    counted = counted_now.value();
+    counted_generation = changes.generation.load(std::memory_order_acquire) + 1;
+}
+
 api::result<store_counts> store::counts() {
     const auto generation = this->generation();  // before the read: see store::generation()
     if (impl_->in_memory) {
@@ -2139,24 +2178,12 @@ api::result<store_counts> store::counts() {
     }
     auto lease = impl_->read();
     if (!lease) return lease.err();
-    connection& c = *lease.value();
-    store_counts out;
-    auto datastores = c.count(c.count_datastores);
-    if (!datastores) return datastores.err();
-    auto jobs = c.count(c.count_jobs);
-    if (!jobs) return jobs.err();
-    auto rules = c.count(c.count_rules);
-    if (!rules) return rules.err();
-    out.datastores = datastores.value();
-    out.jobs = jobs.value();
-    out.import_rules = rules.value();
-    auto image_sets = c.count(c.count_image_sets);
-    if (!image_sets) return image_sets.err();
-    out.image_sets = image_sets.value();
+    auto out = count_rows(*lease.value());
+    if (!out) return out.err();
     if (impl_->in_memory) {
         std::lock_guard lock(impl_->counts_mutex);
         if (!impl_->counted || generation >= impl_->counted_generation) {
-            impl_->counted = out;
+            impl_->counted = out.value();
             impl_->counted_generation = generation;
         }
     }
