@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::check_response(state, limits);
     fuzz::require(state.result_int() == 200, "state is not 200 after the requests");
     const auto reread = store::parse_fixture(state.body(), "state");
-    if (!reread) std::fprintf(stderr, "state: %.2000s\nerror: %s\n", state.body().c_str(), reread.err().message().c_str());
+    if (!reread) std::fprintf(stderr, "state: %.2000s\nerror: %s\n", std::string(state.body()).c_str(), reread.err().message().c_str());
     fuzz::require(static_cast<bool>(reread), "the state is not a fixture document the loader takes back");
     return 0;
 }

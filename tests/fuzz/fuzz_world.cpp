@@ -82,7 +82,7 @@ void check_response(const server::response& res, const response_limits& limits) 
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(res.body().data(), res.body().size());
     if (doc.HasParseError()) {
-        std::fprintf(stderr, "body: %s\nerror: %s\n", res.body().c_str(), rapidjson::GetParseError_En(doc.GetParseError()));
+        std::fprintf(stderr, "body: %s\nerror: %s\n", std::string(res.body()).c_str(), rapidjson::GetParseError_En(doc.GetParseError()));
         require(false, "body is not valid UTF-8 JSON");
     }
     require(doc.IsObject(), "body is not a JSON object");
