@@ -26,6 +26,7 @@ http_server::http_server(server_options options, router& routes, logger& log)
 }
 
 http_server::~http_server() {
+    tracker_.forget_on_empty();
     blocking_.stop();
     blocking_.join();
 }

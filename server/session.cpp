@@ -253,6 +253,11 @@ void session_tracker::shutdown_all(std::function<void()> on_empty) {
     for (const auto& s : live) s->shutdown();
 }
 
+void session_tracker::forget_on_empty() {
+    std::lock_guard lock(mutex_);
+    on_empty_ = nullptr;
+}
+
 std::size_t session_tracker::size() const {
     std::lock_guard lock(mutex_);
     return sessions_.size();

@@ -96,6 +96,9 @@ public:
     void remove(session* s);
     // Calls shutdown() on every live session; `on_empty` runs (once) when none is left.
     void shutdown_all(std::function<void()> on_empty);
+    // Drops a pending `on_empty`: the server is being destroyed, and sessions its stopped loops
+    // still hold are destroyed with them, after what `on_empty` would post to.
+    void forget_on_empty();
     std::size_t size() const;
 
 private:
