@@ -150,7 +150,7 @@ void session::on_bad_request(beast::error_code ec) {
     reading_ = false;
     req_.body_file(nullptr);  // what was spooled of a body that will not be handled
     if (const auto& spool_failed = reader_->spool_error()) {
-        log_.error(spool_failed->message());
+        log_.error("500 InternalServerException: " + spool_failed->message());  // as the router logs its 500s
         return send(routes_.protocol_error(*spool_failed, req_.version()));
     }
     if (!is_http_parse_error(ec)) return do_close();
