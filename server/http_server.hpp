@@ -49,10 +49,6 @@ private:
     server_options options_;
     router& routes_;
     logger& log_;
-    // Requests that may block (router::may_block) are routed here, off the I/O threads. Two
-    // threads: a long load on one leaves the other for the next write. Declared before ioc_,
-    // and joined first in the destructor, so no task posts to a destroyed io_context.
-    net::thread_pool blocking_{2};
     // Made by listen(); before the loops, so it outlives every session's spooled bodies.
     std::optional<body_spool> spool_;
     // Before the loops: a session a stopped loop still holds is destroyed with its loop, and
@@ -60,6 +56,12 @@ private:
     session_tracker tracker_;
     // One per I/O thread; loops_[0] also runs the listener, signals and the shutdown deadline.
     std::vector<std::unique_ptr<net::io_context>> loops_;
+    // Requests that may block (router::may_block) are routed here, off the I/O threads. Two
+    // threads: a long load on one leaves the other for the next write. Joined first in the
+    // destructor, so no task posts to a destroyed loop; declared after the loops, tracker and
+    // spool, so the tasks a timed-out stop left queued (each holding a session) are destroyed
+    // while those still exist.
+    net::thread_pool blocking_{2};
     // Keep the loops that have no connection yet running until stop().
     std::vector<net::executor_work_guard<net::io_context::executor_type>> idle_guards_;
     net::strand<net::io_context::executor_type> control_;  // serializes stop, signals and the deadline
