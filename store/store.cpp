@@ -1057,12 +1057,19 @@ struct store::impl {
 
     // The last counts read, as of a generation: a health check of a million-job store is not a
     // scan of the million. Only of the in-memory store, which no other process writes.
+    struct counts_of {
+        std::uint64_t generation = 0;
+        std::optional<store_counts> counts;
+    };
     std::mutex counts_mutex;  // guards the two below
-    std::uint64_t counted_generation = 0;
-    std::optional<store_counts> counted;
-    // After a long write (a fixture load): counts the new state on the writer, so that the first
-    // health check after it is not a scan of every row on an I/O thread (~90 ms for 1.1 million
-    // jobs, which every read queued behind it waited for).
+    counts_of counted;        // of a generation already published
+    // After a long write (a fixture load): counts the new state on the writer, for the
+    // generation it is about to publish, so that the first health check after it is not a scan
+    // of every row on an I/O thread (~90 ms for 1.1 million jobs, which every read queued behind
+    // it waited for). Kept beside `counted`, not over it: until the write's call ends and
+    // publishes (after the commit: the load's staging file, freeing its memory), health checks
+    // still ask for the old generation, and each would count every row if its counts were gone.
+    counts_of counted_next;
     void count_before_publish(connection& c);
 
     std::mutex idle_mutex;  // guards idle_readers (held for a push or a pop, never for a read)
@@ -2166,15 +2173,19 @@ void store::impl::count_before_publish(connection& c) {
     auto counted_now = count_rows(c);
     if (!counted_now) return;  // health counts on its own then
     std::lock_guard lock(counts_mutex);
-    counted = counted_now.value();
-    counted_generation = changes.generation.load(std::memory_order_acquire) + 1;
+    const auto published = changes.generation.load(std::memory_order_acquire);
+    // The previous load's counts may be the published generation's: they stay its counts.
+    if (counted_next.counts && counted_next.generation == published) counted = counted_next;
+    counted_next = {published + 1, counted_now.value()};
 }
 
 api::result<store_counts> store::counts() {
     const auto generation = this->generation();  // before the read: see store::generation()
     if (impl_->in_memory) {
         std::lock_guard lock(impl_->counts_mutex);
-        if (impl_->counted && impl_->counted_generation == generation) return *impl_->counted;
+        for (const auto* kept : {&impl_->counted, &impl_->counted_next}) {
+            if (kept->counts && kept->generation == generation) return *kept->counts;
+        }
     }
     auto lease = impl_->read();
     if (!lease) return lease.err();
@@ -2182,9 +2193,8 @@ api::result<store_counts> store::counts() {
     if (!out) return out.err();
     if (impl_->in_memory) {
         std::lock_guard lock(impl_->counts_mutex);
-        if (!impl_->counted || generation >= impl_->counted_generation) {
-            impl_->counted = out.value();
-            impl_->counted_generation = generation;
+        if (!impl_->counted.counts || generation >= impl_->counted.generation) {
+            impl_->counted = {generation, out.value()};
         }
     }
     return out;
