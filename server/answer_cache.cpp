@@ -1,5 +1,6 @@
 #include "server/answer_cache.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -11,6 +12,7 @@ answer_cache::answer_cache(std::size_t budget_bytes) : shard_budget_(budget_byte
 void answer_cache::shard::clear() {
     // Answers still held (by a response being written, by the journal) live on with their holders.
     slots.clear();
+    file.reset();
     count = 0;
     bytes = 0;
 }
@@ -57,7 +59,7 @@ std::optional<answer_cache::answer> answer_cache::find(std::string_view key, std
     const slot* found = s.find(hash, key);
     if (!found) return std::nullopt;
     const stored& a = *found->answer;
-    return answer{{found->answer, {a.body(), a.body_size}}, {a.type(), a.type_size}};
+    return answer{{found->answer, {a.body(), a.body_size}, a.file_fd, a.file_offset}, {a.type(), a.type_size}};
 }
 
 void answer_cache::keep(std::string_view key, std::uint64_t generation, std::string_view body,
@@ -73,17 +75,37 @@ void answer_cache::keep(std::string_view key, std::uint64_t generation, std::str
         s.generation = generation;
     }
     if (s.find(hash, key)) return;
+    // A big body in the shard's memory file (a new one when it is full or not made yet).
+    std::shared_ptr<memory_file> file;
+    std::optional<std::size_t> file_offset;
+    if (body.size() >= k_file_body_bytes) {
+        if (!s.file || s.file->room() < body.size()) s.file = memory_file::create(std::max(k_file_capacity, body.size()));
+        if (s.file) {
+            file_offset = s.file->append(body);
+            file = s.file;
+        }
+    }
+    const std::size_t inline_body = file_offset ? 0 : body.size();
     // The count and the answer in one allocation (make_shared's), in words so that the sizes
     // at its start are aligned.
-    auto block = std::make_shared_for_overwrite<std::uint64_t[]>((sizeof(stored) + size + 7) / 8);
+    auto block = std::make_shared_for_overwrite<std::uint64_t[]>((sizeof(stored) + key.size() + content_type.size() + inline_body + 7) / 8);
     auto* made = ::new (static_cast<void*>(block.get()))
         stored{static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(content_type.size()),
                static_cast<std::uint32_t>(body.size())};
     char* out = made->data();
     std::memcpy(out, key.data(), key.size());
     std::memcpy(out + key.size(), content_type.data(), content_type.size());
-    std::memcpy(out + key.size() + content_type.size(), body.data(), body.size());
-    s.insert(hash, std::shared_ptr<const stored>(std::move(block), made));
+    if (file_offset) {
+        made->file_fd = file->fd();
+        made->file_offset = *file_offset;
+        made->file_body = file->data() + *file_offset;
+        // One more allocation for these answers: its deleter holds the block and the file.
+        const stored* kept = made;
+        s.insert(hash, std::shared_ptr<const stored>(kept, [block = std::move(block), file = std::move(file)](const stored*) {}));
+    } else {
+        std::memcpy(out + key.size() + content_type.size(), body.data(), body.size());
+        s.insert(hash, std::shared_ptr<const stored>(std::move(block), made));
+    }
     s.bytes += size;
 }
 

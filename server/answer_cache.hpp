@@ -15,7 +15,10 @@
 //   cache.keep(key, generation, body, type);
 //
 // A found answer is not a copy: it shares the one immutable allocation the cache keeps, so a
-// response can send it and the journal keep it without copying the body. It stays valid as
+// response can send it and the journal keep it without copying the body. A body of at least
+// k_file_body_bytes is kept in a memory file of its shard's instead (server/memory_file.hpp),
+// so that a session can send it with sendfile(2), without copying it into the socket either
+// (shared_bytes::file_fd); when no memory file can be made, it stays in the allocation. It stays valid as
 // long as it is held, whatever the cache does meanwhile (a shard emptied, the cache destroyed):
 // the cache only drops its own share.
 // Memory: at most `budget_bytes` of keys and bodies (plus 24 bytes a slot, at most half used); a shard
@@ -35,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/memory_file.hpp"
 #include "server/shared_bytes.hpp"
 
 namespace hil::server {
@@ -43,6 +47,12 @@ class answer_cache {
 public:
     // budget_bytes 0: nothing is kept (every find misses).
     explicit answer_cache(std::size_t budget_bytes);
+
+    // From this size on, a body goes to a memory file: below it, the second system call a
+    // sendfile takes costs about what the copy it saves does.
+    static constexpr std::size_t k_file_body_bytes = 8 * 1024;
+    // A memory file's room, unless one body needs more (address space: pages are taken as bytes come).
+    static constexpr std::size_t k_file_capacity = 4 * 1024 * 1024;
 
     // A kept answer: its body, and its content type in the same allocation (valid as long as
     // body.owner is held).
@@ -61,14 +71,19 @@ private:
     // One answer in one allocation: the shared count, its sizes, then the key, the content type
     // and the body, so that a find touches its slot and then one run of memory (a node-based
     // map took about five cache misses a find: bucket, node, key, body, type).
+    // A body in a memory file is not in the allocation: file_body points into the file's
+    // mapping, and the answer's owner keeps the file too.
     struct stored {
         std::uint32_t key_size;
         std::uint32_t type_size;
         std::uint32_t body_size;
+        int file_fd = -1;
+        std::size_t file_offset = 0;
+        const char* file_body = nullptr;
         char* data() { return reinterpret_cast<char*>(this + 1); }
         const char* key() const { return reinterpret_cast<const char*>(this + 1); }
         const char* type() const { return key() + key_size; }
-        const char* body() const { return type() + type_size; }
+        const char* body() const { return file_body ? file_body : type() + type_size; }
     };
     struct slot {
         std::size_t hash = 0;
@@ -81,6 +96,7 @@ private:
         std::size_t bytes = 0;
         std::size_t count = 0;
         std::vector<slot> slots;  // empty, or a power of two long
+        std::shared_ptr<memory_file> file;  // where big bodies go; null until one comes
         void clear();
         const slot* find(std::size_t hash, std::string_view key) const;
         void insert(std::size_t hash, std::shared_ptr<const stored> kept);

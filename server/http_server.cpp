@@ -1,5 +1,6 @@
 #include "server/http_server.hpp"
 
+#include <csignal>
 #include <thread>
 
 namespace hil::server {
@@ -40,6 +41,10 @@ api::result<tcp::endpoint> http_server::listen() {
         if (!made) return made.err();
         spool_.emplace(std::move(made).value());
     }
+    // A peer that resets a connection a sendfile(2) writes to (session::send_from_file) would
+    // kill the process with SIGPIPE: sendfile has no MSG_NOSIGNAL. Asio's own sends pass it; the
+    // signal is of no use to a server, so it is ignored for the whole process, as nginx does.
+    ::signal(SIGPIPE, SIG_IGN);
     std::vector<net::io_context*> loops;
     for (const auto& loop : loops_) loops.push_back(loop.get());
     auto l = listener::open(std::move(loops), tcp::endpoint(address, options_.port), routes_, options_, tracker_, log_,

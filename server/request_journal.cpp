@@ -174,10 +174,12 @@ struct request_journal::slot {
     std::array<std::uint32_t, part_count> ends{};
     std::unique_ptr<char[]> text;
     std::size_t text_capacity = 0;
-    // The answer's body, when it was shared bytes (an answer of the answer cache) no longer than
-    // k_kept_body_bytes: a share of them is kept instead of a copy in text (whose
-    // response_body part is then empty). A hot read's body was half of what an entry wrote.
+    // The answer's body, when it was shared bytes (an answer of the answer cache) and the
+    // journal's budget for shares had room for all of it: a share of them is kept instead of a
+    // copy of its first k_kept_body_bytes in text (whose response_body part is then empty). A hot
+    // read's body was half of what an entry wrote, and a 14 KB page's first 4 KiB far more.
     shared_bytes response_shared;
+    std::size_t shared_size() const { return response_shared.owner ? response_shared.bytes.size() : 0; }
 
     // Ask the CPU to fetch, for writing, the memory a keep() will write: the slot itself, and
     // about as much text as its entry had. A slot is written once per turn of the ring, so it
@@ -268,7 +270,8 @@ struct request_journal::slot {
         return line_size + fields.stored_text().size() + fields.stored_fields().size_bytes() <= k_kept_head_bytes;
     }
 
-    void keep(const journal_call& c) {
+    // Keeps `c`; a shared body of at most `share_room` bytes as a share (see response_shared).
+    void keep(const journal_call& c, std::size_t share_room) {
         const auto& req = *c.req;
         time = c.time;
         status = c.status;
@@ -332,8 +335,10 @@ struct request_journal::slot {
                 rs.formatted_size = std::min(size, k_kept_head_bytes);
             }
             rs.body = note_body(response, res, res.body());
-            if (const auto& shared = res.shared_body(); shared.owner && !rs.body.empty() &&
-                                                         shared.bytes.size() <= k_kept_body_bytes) {
+            // Not a body in a memory file: a share would keep the whole file (the other answers
+            // in it) past the budget's count.
+            if (const auto& shared = res.shared_body(); shared.owner && shared.file_fd < 0 && !rs.body.empty() &&
+                                                         shared.bytes.size() <= share_room) {
                 response_shared = shared;
                 rs.body = {};
             } else {
@@ -487,7 +492,7 @@ struct request_journal::slot {
             const std::array<std::string_view, 5> status_line{{{response_version.data(), response_version.size()}, " ",
                                                               {status_digits, 3}, " ", reason_of.reason()}};
             e.response = message(response, status_line, response_fields_text);
-            if (response_shared.owner) e.response.body = response_shared.bytes;
+            if (response_shared.owner) e.response.body = response_shared.bytes.substr(0, k_kept_body_bytes);
         }
         return e;
     }
@@ -545,8 +550,10 @@ void request_journal::record(const journal_call& call) {
     shared_bytes replaced;
     std::lock_guard lock(mutex_);
     slot& s = next_slot();
+    shared_bytes_ -= s.shared_size();
     replaced = std::move(s.response_shared);
-    s.keep(call);
+    s.keep(call, share_budget() - shared_bytes_);
+    shared_bytes_ += s.shared_size();
     // For the next two calls: the next one's text (its slot was fetched during this call's
     // prefetch), the one after's slot.
     if (slots_.size() == capacity_) {
@@ -561,6 +568,7 @@ void request_journal::record(journal_entry& entry) {
     const bool full = slots_.size() == capacity_;
     slot& s = next_slot();
     journal_entry replaced = full ? s.entry(true) : journal_entry{};
+    shared_bytes_ -= s.shared_size();
     s.keep(entry);
     entry = std::move(replaced);
 }
@@ -623,6 +631,8 @@ void request_journal::clear(const journal_filter& only) {
     for (const auto k : kept) ring.push_back(std::move(slots_[k]));
     slots_ = std::move(ring);
     oldest_ = 0;
+    shared_bytes_ = 0;
+    for (const auto& s : slots_) shared_bytes_ += s.shared_size();
 }
 
 }  // namespace hil::server

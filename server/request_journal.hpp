@@ -9,13 +9,16 @@
 // k_kept_head_bytes is formatted and cut on keeping instead. Entries come out (query, find) as
 // journal_entry values, built on reading. Text is kept as the bytes came (a client may send
 // any); whoever shows it makes it valid UTF-8 (the control API, on reading). An answer whose
-// body is shared bytes (response::shared_body(): a hit of the answer cache) of at most
-// k_kept_body_bytes is not copied: the slot holds a share of it instead, and shows it the same.
+// body is shared bytes (response::shared_body(): a hit of the answer cache) is not copied while
+// the shares the journal holds come to at most k_kept_body_bytes an entry of its capacity (the
+// memory a full ring of copied bodies would take), and is not in a memory file (whose other
+// answers a share would keep too): the slot holds a share of it instead, and shows its first
+// k_kept_body_bytes the same.
 // A ring: once full, each new entry drops the oldest, so memory stays bounded: each entry keeps
 // at most k_kept_head_bytes of each head and k_kept_body_bytes of each body, so a full ring of
 // the default 10,000 entries holds at most 2 x (8 + 4) KiB x 10,000 = 240 MiB in the worst case
 // (every call with 8 KiB of headers and a body) and a few MB in practice (about 1 KiB a call).
-// A shared body counts as its own bytes there: what else its allocation holds (the answer
+// A shared body counts as its own bytes there, whole: what else its allocation holds (the answer
 // cache's key and content type) comes from a request head within the reader's limit.
 // Thread safety: safe from any thread.
 #pragma once
@@ -139,8 +142,12 @@ private:
     template <class Visit>
     void newest_first(Visit&& visit) const;
 
+    // What the slots' shared bodies may come to, whole (see the top of this file).
+    std::size_t share_budget() const noexcept { return capacity_ * k_kept_body_bytes; }
+
     mutable std::mutex mutex_;  // guards the members below
     std::vector<slot> slots_;   // grows to capacity_, then the oldest slot is reused
+    std::size_t shared_bytes_ = 0;  // the sizes of the slots' shared bodies
     std::size_t oldest_ = 0;            // once full: the slot of the oldest entry (the next to reuse)
     std::uint64_t next_sequence_ = 1;
 };

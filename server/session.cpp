@@ -1,7 +1,11 @@
 #include "server/session.hpp"
 
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 
 namespace hil::server {
@@ -200,8 +204,58 @@ void session::send(response&& res) {
     head_.clear();
     res_.write_head(head_);
     start_deadline();
+    if (res_.shared_body().file_fd >= 0 && !res_.body().empty()) {
+        head_sent_ = file_sent_ = 0;
+        beast::error_code ec;
+        // sendfile has no flag for it: a full socket must say so (EAGAIN) rather than block
+        // the thread. Asio has set it for its own reads already; this is a check.
+        if (!socket_.native_non_blocking()) socket_.native_non_blocking(true, ec);
+        if (!ec) return send_from_file(close);
+    }
     const std::array<net::const_buffer, 2> pieces{net::buffer(head_), net::buffer(res_.body())};
     net::async_write(socket_, pieces, beast::bind_front_handler(&session::on_write, shared_from_this(), close));
+}
+
+void session::send_from_file(bool close) {
+    const auto& body = res_.shared_body();
+    const int fd = socket_.native_handle();
+    const auto wait_for_room = [this, close] {
+        socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this(), close](beast::error_code ec) {
+            if (ec || self->closed_) return self->do_close();
+            self->send_from_file(close);
+        });
+    };
+    while (head_sent_ < head_.size()) {
+        // MSG_MORE: the head waits for the body, so that both leave in the same segments.
+        const ssize_t n = ::send(fd, head_.data() + head_sent_, head_.size() - head_sent_, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE);
+        if (n >= 0) {
+            head_sent_ += static_cast<std::size_t>(n);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return wait_for_room();
+        } else if (errno != EINTR) {
+            return do_close();  // reset by the peer, and the like
+        }
+    }
+    while (file_sent_ < body.bytes.size()) {
+        off_t at = static_cast<off_t>(body.file_offset + file_sent_);
+        const ssize_t n = ::sendfile(fd, body.file_fd, &at, body.bytes.size() - file_sent_);
+        if (n > 0) {
+            file_sent_ += static_cast<std::size_t>(n);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return wait_for_room();
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+            // A socket sendfile cannot write to: the rest from memory, as any answer goes.
+            return net::async_write(socket_, net::buffer(body.bytes.substr(file_sent_)),
+                                    beast::bind_front_handler(&session::on_write, shared_from_this(), close));
+        } else {
+            return do_close();
+        }
+    }
+    // As an async_write completes: never inside this call, so that a client's pipelined
+    // requests do not nest one answer's call in another's.
+    net::post(socket_.get_executor(), [self = shared_from_this(), close] { self->on_write(close, {}, 0); });
 }
 
 void session::on_write(bool close, beast::error_code ec, std::size_t) {

@@ -57,6 +57,9 @@ private:
     void on_bad_request(beast::error_code ec);
     void deliver(routed&& r);
     void send(response&& res);
+    // Sends head_ and then a body in a memory file (shared_bytes::file_fd) with sendfile(2),
+    // from where an earlier call stopped (file_sent_); waits for room when the socket is full.
+    void send_from_file(bool close);
     void on_write(bool close, beast::error_code ec, std::size_t bytes);
     void do_close();
     // Gives the current read or write read_timeout from now.
@@ -73,6 +76,7 @@ private:
     bool continue_sent_ = false;
     response res_;
     std::string head_;  // the answer's status line and fields
+    std::size_t head_sent_ = 0, file_sent_ = 0;  // of an answer sent by send_from_file
     net::steady_timer deadline_timer_;
     std::chrono::steady_clock::time_point deadline_{};
     bool deadline_armed_ = false;  // a wait on deadline_timer_ is pending

@@ -6,6 +6,7 @@
 // Thread safety: as std::shared_ptr: copies may be made and dropped on any threads at once.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
@@ -14,6 +15,11 @@ namespace hil::server {
 struct shared_bytes {
     std::shared_ptr<const void> owner;  // null: no bytes
     std::string_view bytes;             // REQUIRES: inside what `owner` keeps alive, and never written
+    // When the bytes are those of a memory file (server/memory_file.hpp) that `owner` keeps
+    // open: its descriptor and their offset in it, so that a socket can send them with
+    // sendfile(2). -1: in memory only.
+    int file_fd = -1;
+    std::size_t file_offset = 0;
 };
 
 }  // namespace hil::server

@@ -2,10 +2,19 @@
 // write, fixture load and reset is seen by the next identical read.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/server/control_plane_support.hpp"
 #include "tests/support/expect.hpp"
+#include "tests/support/fixture_builder.hpp"
 
 namespace hil::test {
 namespace {
@@ -50,6 +59,75 @@ TEST_CASE("a cached ListDICOMImportJobs page follows StartDICOMImportJob") {
     REQUIRE(after.result_int() == 200);
     CHECK(ids_in(after, "jobSummaries", "jobId").front() == job);
 
+}
+
+// A store whose first ListDICOMImportJobs page of 50 jobs is past answer_cache::k_file_body_bytes,
+// so that a cached copy of it is sent from a memory file (sendfile).
+constexpr std::string_view k_big_datastore = "0123456789abcdef0123456789abcdef";
+std::string fifty_jobs() {
+    std::vector<std::string> jobs;
+    for (int i = 0; i < 50; ++i) {
+        char id[33];
+        std::snprintf(id, sizeof id, "%032x", i + 1);
+        jobs.push_back(job_json(k_big_datastore, id));
+    }
+    return document({datastore_json(k_big_datastore)}, jobs);
+}
+
+// Sends `requests` on a new connection whose receive buffer is `receive_buffer` bytes, waits
+// `pause` before reading, then reads until the server closes it.
+std::string slow_exchange(unsigned short port, const std::string& requests, int receive_buffer,
+                          std::chrono::milliseconds pause) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer) == 0);
+    timeval timeout{10, 0};
+    REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) == 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+    REQUIRE(::send(fd, requests.data(), requests.size(), 0) == static_cast<ssize_t>(requests.size()));
+    std::this_thread::sleep_for(pause);
+    std::string got;
+    char chunk[4096];
+    for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;) got.append(chunk, static_cast<std::size_t>(n));
+    ::close(fd);
+    return got;
+}
+
+TEST_CASE("a big cached answer (sent from a memory file) is the rendered one, to a slow reader too") {
+    cp_server s(cp_config(), fifty_jobs());
+    const auto target = list_jobs_target(k_big_datastore, "maxResults=50");
+    const auto rendered = s.get(target);
+    REQUIRE(rendered.result_int() == 200);
+    REQUIRE(rendered.body().size() >= server::answer_cache::k_file_body_bytes);
+    for (int i = 0; i < 3; ++i) CHECK(s.get(target).body() == rendered.body());  // from the cache
+    // Pipelined, to a reader whose window is far smaller than an answer and that waits before
+    // reading: about 4.7 MB fill the socket, so the server's sends stop (EAGAIN) and go on when
+    // the reader reads, answer after answer, in order.
+    constexpr int k_answers = 400;
+    std::string requests;
+    for (int i = 0; i < k_answers; ++i) {
+        requests += "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (i + 1 == k_answers ? "Connection: close\r\n" : "") + "\r\n";
+    }
+    const std::string got = slow_exchange(s.port(), requests, 2048, std::chrono::milliseconds(200));
+    const std::string body(rendered.body());
+    std::size_t at = 0, end = 0;
+    int answers = 0;
+    while ((at = got.find("HTTP/1.1 200 OK\r\n", end)) != std::string::npos) {
+        const auto head_end = got.find("\r\n\r\n", at);
+        REQUIRE(head_end != std::string::npos);
+        const auto length_at = got.find("Content-Length: ", at);
+        REQUIRE(length_at < head_end);
+        CHECK(std::stoul(got.substr(length_at + 16)) == body.size());
+        CHECK(got.compare(head_end + 4, body.size(), body) == 0);
+        end = head_end + 4 + body.size();
+        ++answers;
+    }
+    CHECK(answers == k_answers);
+    CHECK(end == got.size());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "server/answer_cache.hpp"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <optional>
 #include <string>
@@ -130,3 +131,33 @@ TEST_CASE("the budget bounds what is kept") {
 }
 
 }  // namespace
+
+TEST_CASE("a big body is kept in a memory file a socket can send from, and outlives the cache with its holder") {
+    std::optional<answer_cache::answer> held;
+    const std::string big(answer_cache::k_file_body_bytes + 100, 'p');
+    const std::string small(answer_cache::k_file_body_bytes - 1, 's');
+    {
+        answer_cache cache(1 << 24);
+        cache.keep("big", 1, big, "application/json");
+        cache.keep("small", 1, small, "application/json");
+        held = cache.find("big", 1);
+        REQUIRE(held);
+        const auto in_memory = cache.find("small", 1);
+        REQUIRE(in_memory);
+        CHECK(in_memory->body.file_fd == -1);
+        CHECK(in_memory->body.bytes == small);
+        // A second big answer goes after the first, in the same file.
+        cache.keep("big2", 1, big, "application/json");
+        const auto second = cache.find("big2", 1);
+        REQUIRE(second);
+        if (second->body.file_fd == held->body.file_fd) CHECK(second->body.file_offset >= held->body.file_offset + big.size());
+    }
+    REQUIRE(held->body.file_fd >= 0);  // memfd_create is there on every Linux this runs on
+    CHECK(held->body.bytes == big);
+    CHECK(held->content_type == "application/json");
+    // The file holds the same bytes at the offset given, and is still open: the holder keeps it.
+    std::string in_file(big.size(), '\0');
+    REQUIRE(::pread(held->body.file_fd, in_file.data(), in_file.size(), static_cast<off_t>(held->body.file_offset)) ==
+            static_cast<ssize_t>(in_file.size()));
+    CHECK(in_file == big);
+}

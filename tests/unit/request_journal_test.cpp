@@ -252,11 +252,23 @@ TEST_CASE("journal: a shared answer body is kept as a share, and read back as a 
     REQUIRE(again);
     CHECK(again->response.body == R"({"ok":true})");
 
-    SUBCASE("one longer than k_kept_body_bytes is cut and copied, as an own body is") {
+    SUBCASE("one longer than k_kept_body_bytes is shared while the budget has room, and read back cut") {
+        // The budget of a ring of two: 2 x k_kept_body_bytes, for the shares' whole bodies.
         const auto long_shared = f.route(get(k_job_prefix + "sharedlong"));
         CHECK(long_shared.response.body == std::string(hil::server::k_kept_body_bytes, 'x'));
         CHECK(long_shared.response.body_size == 5000);
+        CHECK(f.shared_long.use_count() == 2);
+        // A second one would pass it (5,000 + 5,000 > 8 KiB): cut and copied, as an own body is.
+        const auto copied = f.route(get(k_job_prefix + "sharedlong"));
+        CHECK(copied.response.body == std::string(hil::server::k_kept_body_bytes, 'x'));
+        CHECK(copied.response.body_size == 5000);
+        CHECK(f.shared_long.use_count() == 2);
+        // Its slot freed the short share; the ring turns, the long share goes and its room comes back.
+        CHECK(f.shared_short.use_count() == 1);
+        (void)f.route(get(k_job_prefix + "j2"));
         CHECK(f.shared_long.use_count() == 1);
+        (void)f.route(get(k_job_prefix + "sharedlong"));
+        CHECK(f.shared_long.use_count() == 2);
     }
     SUBCASE("a binary one is not kept") {
         const auto binary = f.route(get(k_job_prefix + "sharedbinary"));
