@@ -75,7 +75,6 @@ void listener::on_accept(beast::error_code ec, session_socket socket) {
         return do_accept();
     }
     refusing_ = false;
-    socket.set_option(tcp::no_delay(true), ignored);
     auto s = std::make_shared<session>(std::move(socket), routes_, options_, tracker_, log_, blocking_, spool_);
     tracker_.add(s);
     s->run();

@@ -90,6 +90,7 @@ private:
     bool reading_ = false;
     bool closing_ = false;
     bool closed_ = false;
+    bool no_delay_ = false;  // TCP_NODELAY is set (see send)
 };
 
 // Knows every live session, so a graceful stop can reach them.
