@@ -552,7 +552,12 @@ void request_journal::record(const journal_call& call) {
     slot& s = next_slot();
     shared_bytes_ -= s.shared_size();
     replaced = std::move(s.response_shared);
-    s.keep(call, share_budget() - shared_bytes_);
+    try {
+        s.keep(call, share_budget() - shared_bytes_);
+    } catch (...) {
+        s.response_shared = {};  // so that the count stays that of the slots' shares (bad_alloc)
+        throw;
+    }
     shared_bytes_ += s.shared_size();
     // For the next two calls: the next one's text (its slot was fetched during this call's
     // prefetch), the one after's slot.

@@ -267,6 +267,10 @@ void session::send_from_file(bool close) {
 
 void session::on_write(bool close, beast::error_code ec, std::size_t) {
     deadline_active_ = false;
+    // The answer's body goes now, not with the next answer: an idle connection would otherwise
+    // hold a cached answer, and with one in a memory file the whole file and its descriptor,
+    // for as long as it stays open.
+    res_.body(std::string{});
     if (ec || close) return do_close();
     read_request();
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -128,6 +129,33 @@ TEST_CASE("a big cached answer (sent from a memory file) is the rendered one, to
     }
     CHECK(answers == k_answers);
     CHECK(end == got.size());
+}
+
+// The memory files this process has open (the test server runs in it).
+int open_memory_files() {
+    int n = 0;
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(fd.path(), ec);
+        if (!ec && target.string().find("healthimaging-local-answers") != std::string::npos) ++n;
+    }
+    return n;
+}
+
+TEST_CASE("an idle connection does not keep a memory file the cache has let go") {
+    cp_server s(cp_config(), fifty_jobs());
+    const auto target = list_jobs_target(k_big_datastore, "maxResults=50");
+    REQUIRE(s.get(target).result_int() == 200);
+    REQUIRE(s.get(target).result_int() == 200);  // sent from the shard's memory file; the connection stays idle
+    CHECK(open_memory_files() == 1);
+    // On another connection: a write moves the generation on; the next answer kept starts the shard
+    // again, with a new memory file.
+    http_client other(s.port());
+    REQUIRE(other.request(http::verb::post, "/_emulator/fixtures", {{"Content-Type", "application/json"}}, fifty_jobs())
+                .result_int() == 200);
+    REQUIRE(other.get(target).result_int() == 200);
+    REQUIRE(other.get(target).result_int() == 200);
+    CHECK(open_memory_files() == 1);
 }
 
 }  // namespace
