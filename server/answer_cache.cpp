@@ -88,7 +88,8 @@ void answer_cache::keep(std::string_view key, std::uint64_t generation, std::str
     const std::size_t inline_body = file_offset ? 0 : body.size();
     // The count and the answer in one allocation (make_shared's), in words so that the sizes
     // at its start are aligned.
-    auto block = std::make_shared_for_overwrite<std::uint64_t[]>((sizeof(stored) + key.size() + content_type.size() + inline_body + 7) / 8);
+    const std::size_t block_bytes = sizeof(stored) + key.size() + content_type.size() + inline_body;
+    auto block = std::make_shared_for_overwrite<std::uint64_t[]>((block_bytes + 7) / 8);
     auto* made = ::new (static_cast<void*>(block.get()))
         stored{static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(content_type.size()),
                static_cast<std::uint32_t>(body.size())};

@@ -15,12 +15,12 @@
 //   cache.keep(key, generation, body, type);
 //
 // A found answer is not a copy: it shares the one immutable allocation the cache keeps, so a
-// response can send it and the journal keep it without copying the body. A body of at least
-// k_file_body_bytes is kept in a memory file of its shard's instead (server/memory_file.hpp),
-// so that a session can send it with sendfile(2), without copying it into the socket either
-// (shared_bytes::file_fd); when no memory file can be made, it stays in the allocation. It stays valid as
+// response can send it and the journal keep it without copying the body. It stays valid as
 // long as it is held, whatever the cache does meanwhile (a shard emptied, the cache destroyed):
-// the cache only drops its own share.
+// the cache only drops its own share. A body of at least k_file_body_bytes is kept in a memory
+// file of its shard's instead (server/memory_file.hpp), so that a session can send it with
+// sendfile(2) without copying it into the socket either (shared_bytes::file_fd); when no memory
+// file can be made, it stays in the allocation.
 // Memory: at most `budget_bytes` of keys and bodies (plus 24 bytes a slot, at most half used); a shard
 // that would pass its share is emptied and fills again with what is asked for next. A newer
 // generation empties a shard too, since nothing kept before it can be found again. Answers

@@ -112,7 +112,7 @@ def window_stats(reader, w0, w1):
         out.update(p50_ms=lat[math.ceil(0.50 * n) - 1], p99_ms=lat[math.ceil(0.99 * n) - 1], max_ms=lat[-1])
         # When the slowest request started, in seconds from the window's start: a stall at a
         # load's end (its publish) and one in the middle (a scheduler hiccup) have different causes.
-        out["max_at_s"] = max(rows)[2] - w0
+        out["max_at_s"] = max(rows, key=lambda r: r[0])[2] - w0  # by latency only: a status may be None
     return out
 
 

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -314,6 +315,27 @@ TEST_CASE("during a load reads see the state before it; the generation moves onc
     CHECK(s->find_import_job(k_anyone, k_datastore_a, "loaded").ok());
     check_counts(*s, 1, 1);
     CHECK(listed_ids(*s, k_datastore_a) == std::vector<std::string>{"loaded"});
+}
+
+TEST_CASE("between a load's commit and its end, counts are the published state's, kept, not counted again") {
+    // A load counts its new state for the generation it will publish; the counts of the
+    // generation still published stay, so health between the commit and the publish neither
+    // counts every row nor reports what it cannot yet find.
+    auto s = open_store(":memory:");
+    const auto load = [&](const char* job, const std::function<void()>& after_commit) {
+        auto began = s->begin_load(hil::store::load_mode::merge);
+        REQUIRE(began.ok());
+        REQUIRE(began.value()->add_datastore(make_datastore(k_datastore_a)));
+        REQUIRE(began.value()->add_job(job_at(k_datastore_a, job, 1)));
+        REQUIRE(began.value()->commit());
+        after_commit();
+    };
+    load("one", [] {});
+    check_counts(*s, 1, 1);
+    load("two", [&] { check_counts(*s, 1, 1); });
+    check_counts(*s, 1, 2);
+    load("three", [&] { check_counts(*s, 1, 2); });
+    check_counts(*s, 1, 3);
 }
 
 TEST_CASE("a load ended without a commit leaves the store as it was, and no staging file") {
